@@ -1,0 +1,22 @@
+package io.pekkosocket;
+
+/** Whether the server takes traffic: bound and not draining. One instance per server, read by /health/ready. */
+public final class Readiness {
+  private volatile String state = "starting";
+
+  public boolean isReady() {
+    return "ready".equals(state);
+  }
+
+  public String state() {
+    return state;
+  }
+
+  void ready() {
+    state = "ready";
+  }
+
+  void draining() {
+    state = "draining";
+  }
+}

@@ -1,0 +1,102 @@
+package io.pekkosocket;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import io.pekkosocket.http.ApiRoutes;
+import io.pekkosocket.http.Envelopes;
+import io.pekkosocket.http.HealthRoutes;
+import io.pekkosocket.http.SocketRoutes;
+import io.pekkosocket.ws.Outbox;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running server: the actor system with its {@link Guardian}, and the HTTP binding. {@link Main} starts one from
+ * the loaded configuration; tests start one on a free port of 127.0.0.1.
+ */
+public final class Server {
+  private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+  private final ActorSystem<Guardian.Command> system;
+  private final ServerBinding binding;
+  private final Settings settings;
+
+  private Server(ActorSystem<Guardian.Command> system, ServerBinding binding, Settings settings) {
+    this.system = system;
+    this.binding = binding;
+    this.settings = settings;
+  }
+
+  public static CompletionStage<Server> start(Config config) {
+    Settings settings = Settings.from(config);
+    ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(settings), "pekko-socket", config);
+    Readiness readiness = new Readiness();
+    ObjectMapper mapper = new ObjectMapper();
+    Envelopes envelopes = new Envelopes(mapper);
+    Route route = new AllDirectives() {
+      Route build() {
+        return envelopes.handled(concat(
+            new HealthRoutes(readiness, envelopes).routes(),
+            new SocketRoutes(system, system, settings, envelopes).routes(),
+            new ApiRoutes(system, system, settings, mapper, envelopes).routes()));
+      }
+    }.build();
+
+    return Http.get(system).newServerAt(settings.host(), settings.port()).bind(route)
+        .thenApply(binding -> {
+          readiness.ready();
+          addDrain(system, binding, readiness, settings);
+          log.info("pekko-socket listening on {}", binding.localAddress());
+          return new Server(system, binding, settings);
+        })
+        .exceptionally(e -> {
+          log.error("could not bind {}:{}: {}", settings.host(), settings.port(), e.toString());
+          system.terminate();
+          throw new IllegalStateException("bind failed on " + settings.host() + ":" + settings.port(), e);
+        });
+  }
+
+  /** Shutdown order: not ready, stop accepting, close every WebSocket (no 1002), then let Pekko finish. */
+  private static void addDrain(ActorSystem<Guardian.Command> system, ServerBinding binding, Readiness readiness,
+      Settings settings) {
+    CoordinatedShutdown cs = CoordinatedShutdown.get(system);
+    cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "socket-not-ready", () -> {
+      readiness.draining();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
+    cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "socket-unbind",
+        () -> binding.unbind().thenApply(x -> Done.getInstance()));
+    cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "socket-close-connections", () -> {
+      system.tell(new Guardian.Drain(Outbox.SERVICE_RESTART, "service restart"));
+      return binding.terminate(settings.closeTimeout().plusSeconds(1)).thenApply(x -> Done.getInstance());
+    });
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  public ActorSystem<Guardian.Command> system() {
+    return system;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Runs the coordinated shutdown and waits for it (tests; never from an actor). */
+  public void stop(Duration timeout) throws Exception {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+}

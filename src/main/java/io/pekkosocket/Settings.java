@@ -1,0 +1,108 @@
+package io.pekkosocket;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.pekkosocket.ws.ConnectionStage;
+import io.pekkosocket.wire.FrameEncoder;
+import java.io.File;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The server's settings, read once from the {@code socket} namespace at startup and passed down explicitly.
+ * Defaults live in {@code reference.conf}; the operator's {@code config/application.conf} goes on top, then the
+ * environment variables of {@link #ENV}, then {@code -D} system properties.
+ */
+public record Settings(
+    String host,
+    int port,
+    Path dataDir,
+    String nodeId,
+    long maxBody,
+    Duration askTimeout,
+    Duration pingInterval,
+    Duration idleTimeout,
+    long maxFrame,
+    int outboundFrames,
+    long outboundBytes,
+    Duration closeTimeout,
+    boolean escapeHtml,
+    boolean trailingNewline,
+    boolean membershipNotices,
+    int maxGroupsPerClient,
+    int maxClientIdsPerSend) {
+
+  /** Environment variables and the keys they set. */
+  public static final Map<String, String> ENV = Map.ofEntries(
+      Map.entry("SOCKET_HTTP_HOST", "socket.http.host"),
+      Map.entry("SOCKET_HTTP_PORT", "socket.http.port"),
+      Map.entry("SOCKET_DATA_DIR", "socket.data-dir"),
+      Map.entry("SOCKET_NODE_ID", "socket.node-id"),
+      Map.entry("SOCKET_WS_PING_INTERVAL", "socket.ws.ping-interval"),
+      Map.entry("SOCKET_WS_IDLE_TIMEOUT", "socket.ws.idle-timeout"),
+      Map.entry("SOCKET_WS_MAX_FRAME", "socket.ws.max-frame"),
+      Map.entry("SOCKET_WS_OUTBOUND_FRAMES", "socket.ws.outbound-buffer.frames"),
+      Map.entry("SOCKET_WS_OUTBOUND_BYTES", "socket.ws.outbound-buffer.bytes"));
+
+  public static Settings from(Config c) {
+    Config s = c.getConfig("socket");
+    return new Settings(
+        s.getString("http.host"),
+        s.getInt("http.port"),
+        Path.of(s.getString("data-dir")),
+        s.getString("node-id"),
+        s.getBytes("api.max-body"),
+        s.getDuration("api.ask-timeout"),
+        s.getDuration("ws.ping-interval"),
+        s.getDuration("ws.idle-timeout"),
+        s.getBytes("ws.max-frame"),
+        s.getInt("ws.outbound-buffer.frames"),
+        s.getBytes("ws.outbound-buffer.bytes"),
+        s.getDuration("ws.close-timeout"),
+        s.getBoolean("ws.escape-html"),
+        s.getBoolean("ws.trailing-newline"),
+        s.getBoolean("groups.membership-notices"),
+        s.getInt("limits.groups-per-client"),
+        s.getInt("limits.client-ids-per-send"));
+  }
+
+  /**
+   * The full configuration: {@code -D} properties over environment variables over the operator's file
+   * ({@code -Dconfig.file}, else {@code config/application.conf} when it exists) over built-in defaults.
+   */
+  public static Config load() {
+    ConfigFactory.invalidateCaches();
+    Config file;
+    String named = System.getProperty("config.file");
+    File local = new File("config/application.conf");
+    if (named != null) file = ConfigFactory.parseFile(new File(named));
+    else if (local.isFile()) file = ConfigFactory.parseFile(local);
+    else file = ConfigFactory.empty();
+    return ConfigFactory.systemProperties()
+        .withFallback(fromEnv(System.getenv()))
+        .withFallback(file)
+        .withFallback(ConfigFactory.parseResources("socket-defaults.conf"))
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve();
+  }
+
+  static Config fromEnv(Map<String, String> env) {
+    Map<String, Object> values = new HashMap<>();
+    ENV.forEach((var, key) -> {
+      String v = env.get(var);
+      if (v != null && !v.isBlank()) values.put(key, v);
+    });
+    return ConfigFactory.parseMap(values, "environment variables");
+  }
+
+  public FrameEncoder encoder() {
+    return new FrameEncoder(escapeHtml, trailingNewline);
+  }
+
+  public ConnectionStage.Limits connectionLimits() {
+    return new ConnectionStage.Limits(pingInterval, idleTimeout, maxFrame, outboundFrames, outboundBytes,
+        closeTimeout);
+  }
+}

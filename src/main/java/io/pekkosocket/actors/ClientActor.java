@@ -1,0 +1,56 @@
+package io.pekkosocket.actors;
+
+import io.pekkosocket.ws.Outbox;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * One WebSocket connection, bridged to its stream through the connection's {@link Outbox}. It lives exactly as
+ * long as the connection: when the socket ends ({@link ConnectionClosed}) it stops, and its stop is the one
+ * disconnect event its {@link SystemActor} acts on (the groups' 1002). Asking it to {@link Close} closes the socket
+ * with the given code after the frames already accepted.
+ */
+public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
+
+  public sealed interface Command {}
+
+  /** Close the connection (e.g. {@code close_client}: 1000 "closed by server"). */
+  public record Close(int code, String reason) implements Command {}
+
+  /** The socket has ended; {@code code} is the close code sent or received (1006 when none). */
+  public record ConnectionClosed(int code) implements Command {}
+
+  private final String clientId;
+  private final Outbox outbox;
+
+  public static Behavior<Command> create(String clientId, Outbox outbox) {
+    return Behaviors.setup(ctx -> new ClientActor(ctx, clientId, outbox));
+  }
+
+  private ClientActor(ActorContext<Command> ctx, String clientId, Outbox outbox) {
+    super(ctx);
+    this.clientId = clientId;
+    this.outbox = outbox;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Close.class, this::onClose)
+        .onMessage(ConnectionClosed.class, this::onConnectionClosed)
+        .build();
+  }
+
+  private Behavior<Command> onClose(Close m) {
+    outbox.close(m.code(), m.reason(), true);
+    return this;
+  }
+
+  private Behavior<Command> onConnectionClosed(ConnectionClosed m) {
+    getContext().getLog().debug("client {} disconnected with {}", clientId, m.code());
+    return Behaviors.stopped();
+  }
+}

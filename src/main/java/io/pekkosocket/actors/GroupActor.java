@@ -1,0 +1,103 @@
+package io.pekkosocket.actors;
+
+import io.pekkosocket.wire.ApiResult;
+import io.pekkosocket.wire.FrameEncoder;
+import io.pekkosocket.wire.Ids;
+import io.pekkosocket.wire.Push;
+import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.WsFrames;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.http.impl.engine.ws.FrameStart;
+
+/**
+ * One group (room) of a system. It is the only sender of the group's frames (pushes, 1001, 1002), so every member
+ * receives them in the same order. Membership itself is decided by the owning {@link SystemActor}, which sends
+ * {@link Join} and {@link Leave} in the order it accepted them and stops the group when its last member leaves.
+ */
+public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
+
+  public sealed interface Command {}
+
+  /** A client joins (first bind). The group sends 1001 to every member, the joiner included. */
+  public record Join(String clientId, Outbox outbox, String userId, String extend) implements Command {}
+
+  /** A member leaves; with {@code notify} the remaining members get 1002. */
+  public record Leave(String clientId, String userId, String extend, boolean notifyOthers) implements Command {}
+
+  /** A business push to every member; replies with {@link ApiResult.FanOutDelivery}. */
+  public record Send(Push push, ActorRef<ApiResult> replyTo) implements Command {}
+
+  /** Test and metrics view of the members, in join order. */
+  public record GetMembers(ActorRef<List<String>> replyTo) implements Command {}
+
+  public enum Stop implements Command { INSTANCE }
+
+  private final FrameEncoder encoder;
+  private final boolean notices;
+  private final Map<String, Outbox> members = new LinkedHashMap<>();
+
+  public static Behavior<Command> create(FrameEncoder encoder, boolean membershipNotices) {
+    return Behaviors.setup(ctx -> new GroupActor(ctx, encoder, membershipNotices));
+  }
+
+  private GroupActor(ActorContext<Command> ctx, FrameEncoder encoder, boolean notices) {
+    super(ctx);
+    this.encoder = encoder;
+    this.notices = notices;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Join.class, this::onJoin)
+        .onMessage(Leave.class, this::onLeave)
+        .onMessage(Send.class, this::onSend)
+        .onMessage(GetMembers.class, this::onGetMembers)
+        .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .build();
+  }
+
+  private Behavior<Command> onJoin(Join m) {
+    if (members.putIfAbsent(m.clientId(), m.outbox()) == null && notices) {
+      fanOut(encoder.membership(Ids.newMessageId(), true, m.clientId(), m.userId(), m.extend()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onLeave(Leave m) {
+    if (members.remove(m.clientId()) != null && m.notifyOthers() && notices) {
+      fanOut(encoder.membership(Ids.newMessageId(), false, m.clientId(), m.userId(), m.extend()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSend(Send m) {
+    String messageId = Ids.newMessageId();
+    int delivered = fanOut(encoder.push(messageId, m.push()));
+    m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));
+    return this;
+  }
+
+  private Behavior<Command> onGetMembers(GetMembers m) {
+    m.replyTo().tell(List.copyOf(members.keySet()));
+    return this;
+  }
+
+  /** Encodes once and offers the same frame object to every member; returns how many queues accepted it. */
+  private int fanOut(String text) {
+    FrameStart frame = WsFrames.text(text);
+    int delivered = 0;
+    for (Outbox outbox : members.values()) {
+      if (outbox.offer(frame)) delivered++;
+    }
+    return delivered;
+  }
+}

@@ -1,0 +1,298 @@
+package io.pekkosocket.actors;
+
+import io.pekkosocket.Settings;
+import io.pekkosocket.wire.ApiResult;
+import io.pekkosocket.wire.FrameEncoder;
+import io.pekkosocket.wire.Ids;
+import io.pekkosocket.wire.Push;
+import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.WsFrames;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.http.impl.engine.ws.FrameStart;
+
+/**
+ * One system (tenant). It owns the system's clients ({@link ClientActor} children) and groups ({@link GroupActor}
+ * children) and is the single source of truth for who is connected and who is in which group. Every HTTP call for
+ * the system is one message to it; it answers from its own state or hands the call to the group that fans out.
+ * Nothing here is visible to any other system.
+ */
+public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
+
+  public sealed interface Command {}
+
+  /** An HTTP API call: always answered on {@code replyTo}, exactly once. */
+  public sealed interface ApiCommand extends Command {
+    ActorRef<ApiResult> replyTo();
+  }
+
+  // ---- from connections ----
+
+  /** A connection was accepted; the system registers it and then writes the welcome frame. */
+  public record Connect(String clientId, Outbox outbox) implements Command {}
+
+  /** A connection ended (sent by the connection's stage, after its {@link Connect}). */
+  public record Disconnected(String clientId, int code) implements Command {}
+
+  // ---- the HTTP API ----
+
+  public record SendToClient(String clientId, Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record SendToClients(List<String> clientIds, Push push, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
+
+  public record SendToGroup(String groupName, Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record SendToSystem(Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record Bind(String clientId, String groupName, String userId, String extend,
+      ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record Unbind(String clientId, String groupName, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record GetOnlineList(String groupName, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record GetAllGroups(ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record CloseClient(String clientId, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  // ---- operations ----
+
+  /** Server shutdown: from now on nobody gets 1002, and every connection is closed with {@code code}. */
+  public record Drain(int code, String reason) implements Command {}
+
+  /** What the system holds right now (tests, metrics). */
+  public record GetStats(ActorRef<Stats> replyTo) implements Command {}
+
+  public record Stats(int clients, int groups, int clientChildren, int groupChildren, int memberships) {}
+
+  private record ClientTerminated(String clientId) implements Command {}
+
+  /** A live connection as the system sees it. */
+  private static final class Client {
+    final ActorRef<ClientActor.Command> ref;
+    final Outbox outbox;
+    final Set<String> groups = new LinkedHashSet<>();
+    String userId = "";
+    String extend = "";
+
+    Client(ActorRef<ClientActor.Command> ref, Outbox outbox) {
+      this.ref = ref;
+      this.outbox = outbox;
+    }
+  }
+
+  private record Group(ActorRef<GroupActor.Command> ref, Set<String> members) {}
+
+  private final String systemId;
+  private final Settings settings;
+  private final FrameEncoder encoder;
+  private final Map<String, Client> clients = new HashMap<>();
+  private final Map<String, Group> groups = new LinkedHashMap<>();
+  private long groupSeq;
+  private boolean draining;
+
+  public static Behavior<Command> create(String systemId, Settings settings) {
+    return Behaviors.setup(ctx -> new SystemActor(ctx, systemId, settings));
+  }
+
+  private SystemActor(ActorContext<Command> ctx, String systemId, Settings settings) {
+    super(ctx);
+    this.systemId = systemId;
+    this.settings = settings;
+    this.encoder = settings.encoder();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Connect.class, this::onConnect)
+        .onMessage(Disconnected.class, this::onDisconnected)
+        .onMessage(ClientTerminated.class, this::onClientTerminated)
+        .onMessage(SendToClient.class, this::onSendToClient)
+        .onMessage(SendToClients.class, this::onSendToClients)
+        .onMessage(SendToGroup.class, this::onSendToGroup)
+        .onMessage(SendToSystem.class, this::onSendToSystem)
+        .onMessage(Bind.class, this::onBind)
+        .onMessage(Unbind.class, this::onUnbind)
+        .onMessage(GetOnlineList.class, this::onGetOnlineList)
+        .onMessage(GetAllGroups.class, this::onGetAllGroups)
+        .onMessage(CloseClient.class, this::onCloseClient)
+        .onMessage(Drain.class, this::onDrain)
+        .onMessage(GetStats.class, this::onGetStats)
+        .build();
+  }
+
+  private Behavior<Command> onConnect(Connect m) {
+    if (draining) {
+      m.outbox().close(Outbox.SERVICE_RESTART, "service restart", false);
+      return this;
+    }
+    ActorRef<ClientActor.Command> ref =
+        getContext().spawnAnonymous(ClientActor.create(m.clientId(), m.outbox()));
+    getContext().watchWith(ref, new ClientTerminated(m.clientId()));
+    clients.put(m.clientId(), new Client(ref, m.outbox()));
+    m.outbox().offer(WsFrames.text(encoder.welcome(m.clientId())));
+    getContext().getLog().debug("system {}: client {} connected", systemId, m.clientId());
+    return this;
+  }
+
+  private Behavior<Command> onDisconnected(Disconnected m) {
+    Client c = clients.get(m.clientId());
+    if (c != null) c.ref.tell(new ClientActor.ConnectionClosed(m.code()));
+    return this;
+  }
+
+  private Behavior<Command> onClientTerminated(ClientTerminated m) {
+    Client c = clients.remove(m.clientId());
+    if (c == null) return this;
+    c.outbox.close(Outbox.GOING_AWAY, "client ended", false); // no-op unless the actor failed first
+    for (String groupName : c.groups) {
+      leaveGroup(groupName, m.clientId(), c, !draining);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSendToClient(SendToClient m) {
+    String messageId = Ids.newMessageId();
+    Client c = clients.get(m.clientId());
+    boolean delivered = c != null && c.outbox.offer(WsFrames.text(encoder.push(messageId, m.push())));
+    m.replyTo().tell(ApiResult.ok(new ApiResult.ClientDelivery(messageId, delivered)));
+    return this;
+  }
+
+  private Behavior<Command> onSendToClients(SendToClients m) {
+    Map<String, String> messageIds = new LinkedHashMap<>();
+    int delivered = 0;
+    for (String clientId : m.clientIds()) {
+      if (messageIds.containsKey(clientId)) continue; // one frame per recipient, even if listed twice
+      String messageId = Ids.newMessageId();
+      messageIds.put(clientId, messageId);
+      Client c = clients.get(clientId);
+      if (c != null && c.outbox.offer(WsFrames.text(encoder.push(messageId, m.push())))) delivered++;
+    }
+    m.replyTo().tell(ApiResult.ok(new ApiResult.ClientsDelivery(messageIds, delivered)));
+    return this;
+  }
+
+  private Behavior<Command> onSendToGroup(SendToGroup m) {
+    Group g = groups.get(m.groupName());
+    if (g != null) {
+      g.ref().tell(new GroupActor.Send(m.push(), m.replyTo()));
+    } else {
+      m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(Ids.newMessageId(), 0)));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSendToSystem(SendToSystem m) {
+    String messageId = Ids.newMessageId();
+    FrameStart frame = WsFrames.text(encoder.push(messageId, m.push()));
+    int delivered = 0;
+    for (Client c : clients.values()) {
+      if (c.outbox.offer(frame)) delivered++;
+    }
+    m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));
+    return this;
+  }
+
+  private Behavior<Command> onBind(Bind m) {
+    Client c = clients.get(m.clientId());
+    if (c == null) {
+      // As in the original services: binding an unknown (or already gone) client is a no-op success.
+      m.replyTo().tell(ApiResult.okEmptyList());
+      return this;
+    }
+    if (!c.groups.contains(m.groupName()) && c.groups.size() >= settings.maxGroupsPerClient()) {
+      m.replyTo().tell(ApiResult.error("too many groups for this client (limit "
+          + settings.maxGroupsPerClient() + ")"));
+      return this;
+    }
+    c.userId = m.userId();
+    c.extend = m.extend();
+    if (c.groups.add(m.groupName())) {
+      Group g = groups.computeIfAbsent(m.groupName(), this::spawnGroup);
+      g.members().add(m.clientId());
+      g.ref().tell(new GroupActor.Join(m.clientId(), c.outbox, c.userId, c.extend));
+    }
+    m.replyTo().tell(ApiResult.okEmptyList());
+    return this;
+  }
+
+  private Behavior<Command> onUnbind(Unbind m) {
+    Client c = clients.get(m.clientId());
+    if (c != null && c.groups.remove(m.groupName())) {
+      leaveGroup(m.groupName(), m.clientId(), c, !draining);
+    }
+    m.replyTo().tell(ApiResult.okEmptyList());
+    return this;
+  }
+
+  private Behavior<Command> onGetOnlineList(GetOnlineList m) {
+    Group g = groups.get(m.groupName());
+    List<String> list = g == null ? List.of() : List.copyOf(g.members());
+    m.replyTo().tell(ApiResult.ok(new ApiResult.OnlineList(list.size(), list)));
+    return this;
+  }
+
+  private Behavior<Command> onGetAllGroups(GetAllGroups m) {
+    Map<String, List<String>> all = new LinkedHashMap<>();
+    groups.forEach((name, g) -> all.put(name, List.copyOf(g.members())));
+    m.replyTo().tell(ApiResult.ok(all));
+    return this;
+  }
+
+  private Behavior<Command> onCloseClient(CloseClient m) {
+    Client c = clients.get(m.clientId());
+    if (c != null) c.ref.tell(new ClientActor.Close(Outbox.NORMAL, "closed by server"));
+    m.replyTo().tell(ApiResult.okEmptyObject());
+    return this;
+  }
+
+  private Behavior<Command> onDrain(Drain m) {
+    draining = true;
+    for (Client c : clients.values()) c.ref.tell(new ClientActor.Close(m.code(), m.reason()));
+    return this;
+  }
+
+  private Behavior<Command> onGetStats(GetStats m) {
+    int memberships = 0;
+    for (Group g : groups.values()) memberships += g.members().size();
+    int clientChildren = 0;
+    int groupChildren = 0;
+    for (ActorRef<Void> child : getContext().getChildren()) {
+      if (child.path().name().startsWith("g-")) groupChildren++;
+      else clientChildren++;
+    }
+    m.replyTo().tell(new Stats(clients.size(), groups.size(), clientChildren, groupChildren, memberships));
+    return this;
+  }
+
+  private Group spawnGroup(String groupName) {
+    ActorRef<GroupActor.Command> ref = getContext().spawn(
+        GroupActor.create(encoder, settings.membershipNotices()), "g-" + (++groupSeq));
+    return new Group(ref, new LinkedHashSet<>());
+  }
+
+  /** Takes a client out of a group; the last member's leave stops the group. */
+  private void leaveGroup(String groupName, String clientId, Client c, boolean notify) {
+    Group g = groups.get(groupName);
+    if (g == null || !g.members().remove(clientId)) return;
+    g.ref().tell(new GroupActor.Leave(clientId, c.userId, c.extend, notify));
+    if (g.members().isEmpty()) {
+      groups.remove(groupName);
+      g.ref().tell(GroupActor.Stop.INSTANCE);
+    }
+  }
+}

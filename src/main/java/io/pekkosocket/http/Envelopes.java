@@ -1,0 +1,89 @@
+package io.pekkosocket.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pekkosocket.wire.ApiResult;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.javadsl.marshalling.Marshaller;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes the response envelope, and maps every error that escapes a route to one: no request ever gets a bare
+ * Pekko error page or an HTML body. One instance per server, built around the server's one ObjectMapper.
+ */
+public final class Envelopes extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(Envelopes.class);
+
+  /** No such route or operation: 404 with the message. */
+  static final class NotFound extends RuntimeException {
+    NotFound(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final Marshaller<ApiResult, RequestEntity> marshaller;
+
+  public Envelopes(ObjectMapper mapper) {
+    this.marshaller = Jackson.marshaller(mapper);
+  }
+
+  public Route complete(StatusCode status, ApiResult result) {
+    return complete(status, result, marshaller);
+  }
+
+  /** Wraps the whole route: every exception and rejection becomes an envelope with the right status. */
+  public Route handled(Route inner) {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> inner));
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder()
+        .match(ApiRequest.BadRequest.class, e -> complete(StatusCodes.BAD_REQUEST, ApiResult.error(e.getMessage())))
+        .match(NotFound.class, e -> complete(StatusCodes.NOT_FOUND, ApiResult.error(e.getMessage())))
+        .match(EntityStreamSizeException.class,
+            e -> complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large")))
+        .match(TimeoutException.class,
+            e -> complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("server busy, try again")))
+        .matchAny(e -> {
+          if (isTooLarge(e)) {
+            return complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large"));
+          }
+          if (e.getCause() instanceof TimeoutException) {
+            return complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("server busy, try again"));
+          }
+          log.error("request failed: {}", e.toString());
+          return complete(StatusCodes.INTERNAL_SERVER_ERROR, ApiResult.error("internal error"));
+        })
+        .build();
+  }
+
+  private static boolean isTooLarge(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof EntityStreamSizeException) return true;
+    }
+    return false;
+  }
+
+  private RejectionHandler rejections() {
+    return RejectionHandler.newBuilder()
+        .handleNotFound(complete(StatusCodes.NOT_FOUND, ApiResult.error("not found")))
+        .handleAll(org.apache.pekko.http.javadsl.server.MethodRejection.class,
+            r -> complete(StatusCodes.METHOD_NOT_ALLOWED, ApiResult.error("method not allowed")))
+        .handle(MalformedRequestContentRejection.class, r -> isTooLarge(r.cause())
+            ? complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large"))
+            : complete(StatusCodes.BAD_REQUEST, ApiResult.error("malformed request body")))
+        .handleAll(org.apache.pekko.http.javadsl.server.Rejection.class,
+            r -> complete(StatusCodes.BAD_REQUEST, ApiResult.error("bad request: " + r.get(0))))
+        .build();
+  }
+}

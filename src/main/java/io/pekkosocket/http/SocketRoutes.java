@@ -1,0 +1,110 @@
+package io.pekkosocket.http;
+
+import io.pekkosocket.Guardian;
+import io.pekkosocket.Settings;
+import io.pekkosocket.actors.SystemActor;
+import io.pekkosocket.wire.ApiResult;
+import io.pekkosocket.wire.FrameEncoder;
+import io.pekkosocket.wire.Ids;
+import io.pekkosocket.ws.ConnectionStage;
+import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.WsFrames;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Flow;
+
+/**
+ * {@code GET /ws?systemId=…}: the WebSocket endpoint. An accepted connection becomes a {@link ConnectionStage} whose
+ * outbox is registered with its {@link SystemActor} (which spawns the ClientActor and writes the welcome frame). A
+ * missing or unknown systemId is still upgraded, then answered with the -1001 frame and close 1008, as PROTOCOL.md
+ * says.
+ */
+public final class SocketRoutes extends AllDirectives {
+  private final ActorSystem<?> system;
+  private final ActorRef<Guardian.Command> guardian;
+  private final Settings settings;
+  private final Envelopes envelopes;
+  private final FrameEncoder encoder;
+  private final ConnectionStage.Limits limits;
+  private final Duration askTimeout;
+
+  public SocketRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
+      Envelopes envelopes) {
+    this.system = system;
+    this.guardian = guardian;
+    this.settings = settings;
+    this.envelopes = envelopes;
+    this.encoder = settings.encoder();
+    this.limits = settings.connectionLimits();
+    this.askTimeout = settings.askTimeout();
+  }
+
+  public Route routes() {
+    return path("ws", () -> extractRequest(request -> {
+      if (!request.method().equals(HttpMethods.GET)) {
+        return envelopes.complete(StatusCodes.METHOD_NOT_ALLOWED, ApiResult.error("method not allowed"));
+      }
+      Optional<UpgradeToWebSocketLowLevel> upgrade = WsFrames.upgradeOf(request);
+      if (upgrade.isEmpty()) {
+        return envelopes.complete(StatusCodes.BAD_REQUEST, ApiResult.error("expected a WebSocket upgrade"));
+      }
+      String systemId = request.getUri().query().get("systemId")
+          .or(() -> request.getHeader("SystemId").map(h -> h.value()))
+          .orElse("");
+      if (systemId.isEmpty()) {
+        return complete(refuse(upgrade.get(), -1001, ApiResult.NO_SYSTEM_ID));
+      }
+      return onSuccess(lookup(systemId), found -> found.system() == null
+          ? complete(refuse(upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM))
+          : complete(accept(upgrade.get(), found.system())));
+    }));
+  }
+
+  private CompletionStage<Guardian.Found> lookup(String systemId) {
+    return AskPattern.ask(guardian, r -> new Guardian.Lookup(systemId, r), askTimeout, system.scheduler());
+  }
+
+  private org.apache.pekko.http.javadsl.model.HttpResponse accept(UpgradeToWebSocketLowLevel upgrade,
+      ActorRef<SystemActor.Command> owner) {
+    String clientId = Ids.newClientId(settings.nodeId());
+    ConnectionStage stage = new ConnectionStage(clientId, limits, new ConnectionStage.Listener() {
+      @Override
+      public void opened(Outbox outbox) {
+        owner.tell(new SystemActor.Connect(clientId, outbox));
+      }
+
+      @Override
+      public void closed(Outbox outbox, int code, String reason) {
+        owner.tell(new SystemActor.Disconnected(clientId, code));
+      }
+    });
+    return WsFrames.accept(upgrade, Flow.fromGraph(stage));
+  }
+
+  /** Upgrades, writes the refusal frame, then closes with 1008. */
+  private org.apache.pekko.http.javadsl.model.HttpResponse refuse(UpgradeToWebSocketLowLevel upgrade, int code,
+      String msg) {
+    String frame = encoder.refusal(code, msg);
+    ConnectionStage stage = new ConnectionStage("", limits, new ConnectionStage.Listener() {
+      @Override
+      public void opened(Outbox outbox) {
+        outbox.offer(WsFrames.text(frame));
+        outbox.close(Outbox.POLICY, msg.equals(ApiResult.NO_SYSTEM_ID) ? "systemId required" : "invalid systemId",
+            true);
+      }
+
+      @Override
+      public void closed(Outbox outbox, int closeCode, String reason) {}
+    });
+    return WsFrames.accept(upgrade, Flow.fromGraph(stage));
+  }
+}

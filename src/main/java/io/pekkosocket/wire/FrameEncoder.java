@@ -1,0 +1,91 @@
+package io.pekkosocket.wire;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Renders every server-to-client text frame of PROTOCOL.md. One instance per server, immutable and thread-safe.
+ * Each method returns the frame's exact text; callers encode it to bytes once and share the result.
+ */
+public final class FrameEncoder {
+  public static final int CODE_ONLINE = 1001;
+  public static final int CODE_OFFLINE = 1002;
+  public static final String MSG_ONLINE = "客户端上线";
+  public static final String MSG_OFFLINE = "客户端下线";
+
+  private final boolean escapeHtml;
+  private final boolean trailingNewline;
+
+  public FrameEncoder(boolean escapeHtml, boolean trailingNewline) {
+    this.escapeHtml = escapeHtml;
+    this.trailingNewline = trailingNewline;
+  }
+
+  /** {@code {"code":0,"msg":"success","data":{"clientId":"…"}}}. */
+  public String welcome(String clientId) {
+    StringBuilder sb = new StringBuilder(96);
+    sb.append("{\"code\":0,\"msg\":\"success\",\"data\":{\"clientId\":");
+    JsonText.appendString(sb, clientId, escapeHtml);
+    sb.append("}}");
+    return end(sb);
+  }
+
+  /** A refusal on connect (-1001 / -1002): empty messageId and sendUserId, {@code "data":[]}. */
+  public String refusal(int code, String msg) {
+    StringBuilder sb = new StringBuilder(96);
+    sb.append("{\"messageId\":\"\",\"sendUserId\":\"\",\"code\":").append(code).append(",\"msg\":");
+    JsonText.appendString(sb, msg, escapeHtml);
+    sb.append(",\"data\":[]}");
+    return end(sb);
+  }
+
+  /** The push envelope, keys in PROTOCOL.md's order. */
+  public String push(String messageId, Push p) {
+    String data = p.data() instanceof Payload.Raw raw ? JsonText.escapeRawJson(raw.json(), escapeHtml) : null;
+    StringBuilder sb = new StringBuilder(80 + p.msg().length() + p.sendUserId().length()
+        + (data != null ? data.length() : ((Payload.Text) p.data()).value().length() + 8));
+    sb.append("{\"messageId\":");
+    JsonText.appendString(sb, messageId, escapeHtml);
+    sb.append(",\"sendUserId\":");
+    JsonText.appendString(sb, p.sendUserId(), escapeHtml);
+    sb.append(",\"code\":").append(p.code()).append(",\"msg\":");
+    JsonText.appendString(sb, p.msg(), escapeHtml);
+    sb.append(",\"data\":");
+    if (data != null) sb.append(data);
+    else JsonText.appendString(sb, ((Payload.Text) p.data()).value(), escapeHtml);
+    sb.append('}');
+    return end(sb);
+  }
+
+  /** A 1001 (joined) or 1002 (left) notice: {@code data} is the JSON string of the member, keys sorted. */
+  public String membership(String messageId, boolean joined, String clientId, String userId, String extend) {
+    Map<String, String> member = new TreeMap<>();
+    member.put("clientId", clientId);
+    member.put("extend", extend);
+    member.put("userId", userId);
+    StringBuilder inner = new StringBuilder(64 + clientId.length() + userId.length() + extend.length());
+    inner.append('{');
+    boolean first = true;
+    for (Map.Entry<String, String> e : member.entrySet()) {
+      if (!first) inner.append(',');
+      first = false;
+      JsonText.appendString(inner, e.getKey(), escapeHtml);
+      inner.append(':');
+      JsonText.appendString(inner, e.getValue(), escapeHtml);
+    }
+    inner.append('}');
+    Push p = new Push(joined ? userId : "", joined ? CODE_ONLINE : CODE_OFFLINE,
+        joined ? MSG_ONLINE : MSG_OFFLINE, new Payload.Text(inner.toString()));
+    return push(messageId, p);
+  }
+
+  public static byte[] utf8(String frame) {
+    return frame.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private String end(StringBuilder sb) {
+    if (trailingNewline) sb.append('\n');
+    return sb.toString();
+  }
+}

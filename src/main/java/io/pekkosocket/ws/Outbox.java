@@ -1,0 +1,115 @@
+package io.pekkosocket.ws;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.http.impl.engine.ws.FrameStart;
+
+/**
+ * The thread-safe handle of one connection's bounded outbound queue. Actors offer frames here and learn at once
+ * whether the queue accepted them (the {@code delivered} counts of PROTOCOL.md). A frame that would overflow the
+ * limits (frames or bytes, whichever is reached first) is refused and the connection is closed with 1013: a slow
+ * consumer never holds more than the limits nor delays anyone else.
+ *
+ * <p>Only the connection's stage ({@link ConnectionStage}) takes frames out. It is woken once whenever the queue
+ * goes from empty to non-empty, so a burst costs one wake-up, not one per frame.
+ */
+public final class Outbox {
+  /** Close codes of PROTOCOL.md. */
+  public static final int NORMAL = 1000;
+  public static final int GOING_AWAY = 1001;
+  public static final int POLICY = 1008;
+  public static final int TOO_BIG = 1009;
+  public static final int SERVICE_RESTART = 1012;
+  public static final int TRY_AGAIN_LATER = 1013;
+  /** Recorded (never sent) when the connection ended without a close frame. */
+  public static final int ABNORMAL = 1006;
+
+  interface Wakeups {
+    void frameAvailable();
+
+    void closeRequested(int code, String reason, boolean flush);
+  }
+
+  private final String clientId;
+  private final int maxFrames;
+  private final long maxBytes;
+  private final ConcurrentLinkedQueue<FrameStart> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicLong bytes = new AtomicLong();
+  private final AtomicLong accepted = new AtomicLong();
+  private volatile boolean closed;
+  private volatile Wakeups wakeups;
+
+  Outbox(String clientId, int maxFrames, long maxBytes) {
+    this.clientId = clientId;
+    this.maxFrames = maxFrames;
+    this.maxBytes = maxBytes;
+  }
+
+  void bind(Wakeups w) {
+    this.wakeups = w;
+  }
+
+  public String clientId() {
+    return clientId;
+  }
+
+  /**
+   * Queues a frame for this connection. Returns true when the queue accepted it; false when the connection is
+   * closing or closed, or when the frame overflowed the queue (which closes the connection with 1013).
+   */
+  public boolean offer(FrameStart frame) {
+    if (closed) return false;
+    long size = frame.data().length();
+    if (bytes.addAndGet(size) > maxBytes || pending.get() >= maxFrames) {
+      bytes.addAndGet(-size);
+      close(TRY_AGAIN_LATER, "slow consumer", false);
+      return false;
+    }
+    queue.add(frame);
+    accepted.incrementAndGet();
+    if (pending.getAndIncrement() == 0) wakeups.frameAvailable();
+    return true;
+  }
+
+  /**
+   * Asks the connection to close with the given code. With {@code flush} the frames already accepted are written
+   * first; without it they are dropped. Later offers are refused. Only the first request counts.
+   */
+  public void close(int code, String reason, boolean flush) {
+    if (closed) return;
+    closed = true;
+    wakeups.closeRequested(code, reason, flush);
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Frames waiting in the queue right now. */
+  public int depth() {
+    return Math.max(0, pending.get());
+  }
+
+  /** Frames accepted since the connection opened. */
+  public long acceptedFrames() {
+    return accepted.get();
+  }
+
+  /** Stage side: the next frame to write, or null. */
+  FrameStart take() {
+    FrameStart f = queue.poll();
+    if (f != null) {
+      bytes.addAndGet(-f.data().length());
+      pending.decrementAndGet();
+    }
+    return f;
+  }
+
+  /** Stage side: the connection has ended; refuse everything from now on and let the queue go. */
+  void ended() {
+    closed = true;
+    queue.clear();
+  }
+}
