@@ -79,7 +79,7 @@ public final class Envelopes extends AllDirectives {
         .handleNotFound(complete(StatusCodes.NOT_FOUND, ApiResult.error("not found")))
         .handleAll(org.apache.pekko.http.javadsl.server.MethodRejection.class,
             r -> complete(StatusCodes.METHOD_NOT_ALLOWED, ApiResult.error("method not allowed")))
-        .handle(MalformedRequestContentRejection.class, r -> isTooLarge(r.cause())
+        .handle(MalformedRequestContentRejection.class, r -> isTooLarge(r.getCause())
             ? complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large"))
             : complete(StatusCodes.BAD_REQUEST, ApiResult.error("malformed request body")))
         .handleAll(org.apache.pekko.http.javadsl.server.Rejection.class,

@@ -68,7 +68,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
   }
 
   private final class Logic extends TimerGraphStageLogic {
-    private final Outbox outbox = new Outbox(clientId, limits.maxFrames(), limits.maxBytes());
+    private final Outbox outbox;
     private final ArrayDeque<FrameStart> control = new ArrayDeque<>(2);
     private final long idleNanos = limits.idleTimeout().toNanos();
 
@@ -89,7 +89,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       super(shape);
       AsyncCallback<Object> frameAvailable = createAsyncCallback(x -> tryPush());
       AsyncCallback<CloseRequest> closeRequested = createAsyncCallback(this::onCloseRequest);
-      outbox.bind(new Outbox.Wakeups() {
+      outbox = new Outbox(clientId, limits.maxFrames(), limits.maxBytes(), new Outbox.Wakeups() {
         @Override
         public void frameAvailable() {
           frameAvailable.invoke(Boolean.TRUE);

@@ -25,7 +25,8 @@ public final class Outbox {
   /** Recorded (never sent) when the connection ended without a close frame. */
   public static final int ABNORMAL = 1006;
 
-  interface Wakeups {
+  /** How the outbox wakes its consumer (the connection's stage). Called from producer threads; never blocks. */
+  public interface Wakeups {
     void frameAvailable();
 
     void closeRequested(int code, String reason, boolean flush);
@@ -39,16 +40,13 @@ public final class Outbox {
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong accepted = new AtomicLong();
   private volatile boolean closed;
-  private volatile Wakeups wakeups;
+  private final Wakeups wakeups;
 
-  Outbox(String clientId, int maxFrames, long maxBytes) {
+  public Outbox(String clientId, int maxFrames, long maxBytes, Wakeups wakeups) {
     this.clientId = clientId;
     this.maxFrames = maxFrames;
     this.maxBytes = maxBytes;
-  }
-
-  void bind(Wakeups w) {
-    this.wakeups = w;
+    this.wakeups = wakeups;
   }
 
   public String clientId() {
@@ -97,8 +95,8 @@ public final class Outbox {
     return accepted.get();
   }
 
-  /** Stage side: the next frame to write, or null. */
-  FrameStart take() {
+  /** Consumer side: the next frame to write, or null. */
+  public FrameStart take() {
     FrameStart f = queue.poll();
     if (f != null) {
       bytes.addAndGet(-f.data().length());
