@@ -23,7 +23,8 @@ import org.apache.pekko.util.ByteString;
  * the close code PROTOCOL.md asks for. Frames from the client are otherwise read and ignored.
  *
  * <p>The {@link Listener} hears of the connection exactly twice: {@code opened} when the stage starts (the outbox
- * is live from then on) and {@code closed} when it stops, whatever stopped it.
+ * is live from then on) and {@code closed} as soon as either side decides to close, or the stage stops, whatever
+ * stopped it.
  */
 public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, FrameEvent>> {
 
@@ -84,6 +85,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     private boolean peerClosed;
     private int endCode = Outbox.ABNORMAL;
     private String endReason = "";
+    private boolean announced;
 
     Logic() {
       super(shape);
@@ -142,6 +144,16 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     @Override
     public void postStop() {
       outbox.ended();
+      announceClosed();
+    }
+
+    /**
+     * The client is gone as soon as either side has decided to close: its outbox refuses everything from then on,
+     * so the rest of the server hears of it now, not when the TCP connection finally ends.
+     */
+    private void announceClosed() {
+      if (announced) return;
+      announced = true;
       listener.closed(outbox, endCode, endReason);
     }
 
@@ -209,6 +221,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
             endCode = code > 0 ? code : Outbox.NORMAL;
             endReason = "closed by client";
             outbox.ended();
+            announceClosed();
             pendingClose = WsFrames.close(endCode, "");
             flushBeforeClose = false;
             tryPush();
@@ -225,7 +238,10 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       pendingClose = WsFrames.close(r.code(), r.reason());
       flushBeforeClose = r.flush();
       if (!r.flush()) outbox.ended();
-      scheduleOnce(CLOSE_TIMER, limits.closeTimeout());
+      announceClosed();
+      // A slow reader still gets its close frame once the socket drains, but a dead one is not waited for
+      // longer than a silent connection would be.
+      scheduleOnce(CLOSE_TIMER, limits.idleTimeout());
       tryPush();
     }
 
