@@ -164,6 +164,7 @@ public final class WsClient implements AutoCloseable {
   /** Drops the TCP connection without a close frame. */
   public void abort() {
     ws.abort();
+    closed.complete(new Closed(-2, "aborted by the client"));
   }
 
   @Override
