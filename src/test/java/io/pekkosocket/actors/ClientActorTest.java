@@ -1,0 +1,43 @@
+package io.pekkosocket.actors;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.pekkosocket.ws.Outbox;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class ClientActorTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+
+  @AfterAll
+  static void cleanup() {
+    kit.shutdownTestKit();
+  }
+
+  @Test
+  void closeAsksTheConnectionToCloseWithTheCode() {
+    TestOutboxes.Recorded r = new TestOutboxes.Recorded();
+    Outbox o = TestOutboxes.outbox("c", r, 16);
+    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", o));
+    TestProbe<Object> probe = kit.createTestProbe();
+    c.tell(new ClientActor.Close(Outbox.NORMAL, "closed by server"));
+    probe.awaitAssert(() -> {
+      assertEquals(Outbox.NORMAL, r.closedWith.get());
+      return null;
+    });
+    assertTrue(o.isClosed());
+    assertFalse(o.offer(org.apache.pekko.http.impl.engine.ws.FrameEvent$.MODULE$.closeFrame(1000, "",
+        scala.Option.empty())), "a closing outbox refuses frames");
+  }
+
+  @Test
+  void stopsWhenTheConnectionEnds() {
+    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", TestOutboxes.outbox("c")));
+    TestProbe<Object> probe = kit.createTestProbe();
+    c.tell(new ClientActor.ConnectionClosed(Outbox.ABNORMAL));
+    probe.expectTerminated(c);
+  }
+}

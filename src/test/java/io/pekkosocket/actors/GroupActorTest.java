@@ -1,0 +1,101 @@
+package io.pekkosocket.actors;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.pekkosocket.wire.ApiResult;
+import io.pekkosocket.wire.FrameEncoder;
+import io.pekkosocket.wire.Payload;
+import io.pekkosocket.wire.Push;
+import io.pekkosocket.ws.Outbox;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class GroupActorTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+  static final FrameEncoder enc = new FrameEncoder(true, true);
+
+  @AfterAll
+  static void cleanup() {
+    kit.shutdownTestKit();
+  }
+
+  @Test
+  void joinNotifiesAllMembersIncludingJoinerOnlyOnce() {
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create(enc, true));
+    Outbox a = TestOutboxes.outbox("a");
+    Outbox b = TestOutboxes.outbox("b");
+    g.tell(new GroupActor.Join("a", a, "ua", "ea"));
+    g.tell(new GroupActor.Join("b", b, "ub", ""));
+    g.tell(new GroupActor.Join("b", b, "ub", "")); // already a member: nothing
+    TestProbe<List<String>> members = kit.createTestProbe();
+    g.tell(new GroupActor.GetMembers(members.getRef()));
+    assertEquals(List.of("a", "b"), members.receiveMessage());
+    List<String> atA = TestOutboxes.taken(a);
+    List<String> atB = TestOutboxes.taken(b);
+    assertEquals(2, atA.size());
+    assertEquals(1, atB.size());
+    assertEquals(atA.get(1), atB.get(0), "the same frame for every member");
+    assertTrue(atA.get(0).contains("\"code\":1001") && atA.get(0).contains("\"sendUserId\":\"ua\""));
+    assertTrue(atB.get(0).contains("{\\\"clientId\\\":\\\"b\\\",\\\"extend\\\":\\\"\\\",\\\"userId\\\":\\\"ub\\\"}"));
+  }
+
+  @Test
+  void sendCountsAcceptedQueuesAndLeaveNotifiesTheRest() {
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create(enc, true));
+    TestOutboxes.Recorded full = new TestOutboxes.Recorded();
+    Outbox a = TestOutboxes.outbox("a");
+    Outbox tiny = TestOutboxes.outbox("tiny", full, 1);
+    g.tell(new GroupActor.Join("a", a, "", ""));
+    g.tell(new GroupActor.Join("tiny", tiny, "", "")); // its own 1001 fills its queue of one
+    TestProbe<ApiResult> reply = kit.createTestProbe();
+    g.tell(new GroupActor.Send(new Push("s", 5, "m", new Payload.Text("d")), reply.getRef()));
+    ApiResult r = reply.receiveMessage();
+    ApiResult.FanOutDelivery d = (ApiResult.FanOutDelivery) r.data();
+    assertEquals(1, d.delivered(), "the full queue refused, and asked for a 1013 close");
+    assertEquals(Outbox.TRY_AGAIN_LATER, full.closedWith.get());
+    g.tell(new GroupActor.Leave("tiny", "u", "e", true));
+    g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), reply.getRef()));
+    reply.receiveMessage();
+    List<String> atA = TestOutboxes.taken(a);
+    assertEquals(5, atA.size()); // two joins, the push, the leave, the last push
+    assertTrue(atA.get(2).contains("\"messageId\":\"" + d.messageId() + "\""));
+    assertTrue(atA.get(3).contains("\"code\":1002"));
+  }
+
+  @Test
+  void leaveWithoutNotifyAndNoticesOffSendNothing() {
+    ActorRef<GroupActor.Command> quiet = kit.spawn(GroupActor.create(enc, false));
+    Outbox a = TestOutboxes.outbox("a");
+    Outbox b = TestOutboxes.outbox("b");
+    quiet.tell(new GroupActor.Join("a", a, "", ""));
+    quiet.tell(new GroupActor.Join("b", b, "", ""));
+    quiet.tell(new GroupActor.Leave("b", "", "", true));
+    TestProbe<List<String>> members = kit.createTestProbe();
+    quiet.tell(new GroupActor.GetMembers(members.getRef()));
+    assertEquals(List.of("a"), members.receiveMessage());
+    assertEquals(List.of(), TestOutboxes.taken(a));
+
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create(enc, true));
+    g.tell(new GroupActor.Join("a", a, "", ""));
+    g.tell(new GroupActor.Join("b", b, "", ""));
+    g.tell(new GroupActor.GetMembers(members.getRef()));
+    assertEquals(List.of("a", "b"), members.receiveMessage());
+    assertEquals(2, TestOutboxes.taken(a).size());
+    g.tell(new GroupActor.Leave("b", "", "", false)); // during a drain
+    g.tell(new GroupActor.GetMembers(members.getRef()));
+    assertEquals(List.of("a"), members.receiveMessage());
+    assertEquals(List.of(), TestOutboxes.taken(a));
+  }
+
+  @Test
+  void stopEndsTheGroup() {
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create(enc, true));
+    TestProbe<Object> watcher = kit.createTestProbe();
+    g.tell(GroupActor.Stop.INSTANCE);
+    watcher.expectTerminated(g);
+  }
+}

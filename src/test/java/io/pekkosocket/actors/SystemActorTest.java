@@ -1,0 +1,153 @@
+package io.pekkosocket.actors;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.typesafe.config.ConfigFactory;
+import io.pekkosocket.Settings;
+import io.pekkosocket.wire.ApiResult;
+import io.pekkosocket.wire.Payload;
+import io.pekkosocket.wire.Push;
+import io.pekkosocket.ws.Outbox;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class SystemActorTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+  static final Settings settings = Settings.from(ConfigFactory.parseMap(Map.of("socket.limits.groups-per-client", 2))
+      .withFallback(ConfigFactory.parseResources("socket-defaults.conf")).resolve());
+  static final Push PUSH = new Push("u", 1, "m", new Payload.Text("d"));
+
+  @AfterAll
+  static void cleanup() {
+    kit.shutdownTestKit();
+  }
+
+  private final TestProbe<ApiResult> reply = kit.createTestProbe();
+  private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
+
+  private ActorRef<SystemActor.Command> newSystem() {
+    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings));
+  }
+
+  private SystemActor.Stats statsOf(ActorRef<SystemActor.Command> s) {
+    s.tell(new SystemActor.GetStats(stats.getRef()));
+    return stats.receiveMessage();
+  }
+
+  private ApiResult call(ActorRef<SystemActor.Command> s, SystemActor.Command c) {
+    s.tell(c);
+    return reply.receiveMessage();
+  }
+
+  @Test
+  void connectRegistersTheClientBeforeQueueingTheWelcome() {
+    ActorRef<SystemActor.Command> s = newSystem();
+    Outbox o = TestOutboxes.outbox("n1.a");
+    s.tell(new SystemActor.Connect("n1.a", o));
+    ApiResult r = call(s, new SystemActor.SendToClient("n1.a", PUSH, reply.getRef()));
+    assertTrue(((ApiResult.ClientDelivery) r.data()).delivered());
+    List<String> frames = TestOutboxes.taken(o);
+    assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":{\"clientId\":\"n1.a\"}}\n", frames.get(0));
+    assertTrue(frames.get(1).contains("\"data\":\"d\""));
+    assertEquals(new SystemActor.Stats(1, 0, 1, 0, 0), statsOf(s));
+  }
+
+  @Test
+  void bindCreatesGroupsAndDisconnectRemovesEverything() {
+    ActorRef<SystemActor.Command> s = newSystem();
+    Outbox a = TestOutboxes.outbox("a");
+    Outbox b = TestOutboxes.outbox("b");
+    s.tell(new SystemActor.Connect("a", a));
+    s.tell(new SystemActor.Connect("b", b));
+    call(s, new SystemActor.Bind("a", "g", "ua", "", reply.getRef()));
+    call(s, new SystemActor.Bind("b", "g", "ub", "", reply.getRef()));
+    call(s, new SystemActor.Bind("b", "h", "ub", "", reply.getRef()));
+    assertEquals(new SystemActor.Stats(2, 2, 2, 2, 3), statsOf(s));
+    ApiResult online = call(s, new SystemActor.GetOnlineList("g", reply.getRef()));
+    assertEquals(new ApiResult.OnlineList(2, List.of("a", "b")), online.data());
+    ApiResult all = call(s, new SystemActor.GetAllGroups(reply.getRef()));
+    assertEquals(Map.of("g", List.of("a", "b"), "h", List.of("b")), all.data());
+
+    TestOutboxes.taken(a);
+    s.tell(new SystemActor.Disconnected("b", 1000));
+    // await the condition: b's ClientActor stops, its groups are cleaned up, h (now empty) is gone
+    TestProbe<Object> waiter = kit.createTestProbe();
+    waiter.awaitAssert(() -> {
+      assertEquals(new SystemActor.Stats(1, 1, 1, 1, 1), statsOf(s));
+      return null;
+    });
+    List<String> atA = TestOutboxes.taken(a);
+    assertEquals(1, atA.size(), "exactly one 1002, for g");
+    assertTrue(atA.get(0).contains("\"code\":1002"));
+  }
+
+  @Test
+  void groupsPerClientLimitIsEnforced() {
+    ActorRef<SystemActor.Command> s = newSystem();
+    s.tell(new SystemActor.Connect("a", TestOutboxes.outbox("a")));
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g1", "", "", reply.getRef())).code());
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", reply.getRef())).code());
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", reply.getRef())).code(), "rebind is fine");
+    ApiResult third = call(s, new SystemActor.Bind("a", "g3", "", "", reply.getRef()));
+    assertEquals(-1, third.code());
+    assertTrue(third.msg().contains("too many groups"));
+  }
+
+  @Test
+  void sendToClientsAndSystemCountAcceptedQueues() {
+    ActorRef<SystemActor.Command> s = newSystem();
+    s.tell(new SystemActor.Connect("a", TestOutboxes.outbox("a")));
+    s.tell(new SystemActor.Connect("b", TestOutboxes.outbox("b")));
+    ApiResult many = call(s, new SystemActor.SendToClients(List.of("a", "b", "zz", "a"), PUSH, reply.getRef()));
+    ApiResult.ClientsDelivery d = (ApiResult.ClientsDelivery) many.data();
+    assertEquals(2, d.delivered());
+    assertEquals(List.of("a", "b", "zz"), List.copyOf(d.messageIds().keySet()));
+    ApiResult all = call(s, new SystemActor.SendToSystem(PUSH, reply.getRef()));
+    assertEquals(2, ((ApiResult.FanOutDelivery) all.data()).delivered());
+    ApiResult group = call(s, new SystemActor.SendToGroup("none", PUSH, reply.getRef()));
+    assertEquals(0, ((ApiResult.FanOutDelivery) group.data()).delivered());
+  }
+
+  @Test
+  void drainClosesEveryConnectionAndSendsNoLeaveNotices() {
+    ActorRef<SystemActor.Command> s = newSystem();
+    TestOutboxes.Recorded ra = new TestOutboxes.Recorded();
+    TestOutboxes.Recorded rb = new TestOutboxes.Recorded();
+    Outbox a = TestOutboxes.outbox("a", ra, 64);
+    Outbox b = TestOutboxes.outbox("b", rb, 64);
+    s.tell(new SystemActor.Connect("a", a));
+    s.tell(new SystemActor.Connect("b", b));
+    call(s, new SystemActor.Bind("a", "g", "", "", reply.getRef()));
+    call(s, new SystemActor.Bind("b", "g", "", "", reply.getRef()));
+    call(s, new SystemActor.SendToGroup("g", PUSH, reply.getRef())); // answered by the group: joins are done
+    assertEquals(4, TestOutboxes.taken(a).size()); // welcome, two joins, the push
+    s.tell(new SystemActor.Drain(Outbox.SERVICE_RESTART, "service restart"));
+    TestProbe<Object> waiter = kit.createTestProbe();
+    waiter.awaitAssert(() -> {
+      assertEquals(Outbox.SERVICE_RESTART, ra.closedWith.get());
+      assertEquals(Outbox.SERVICE_RESTART, rb.closedWith.get());
+      return null;
+    });
+    s.tell(new SystemActor.Disconnected("b", Outbox.SERVICE_RESTART));
+    waiter.awaitAssert(() -> {
+      assertEquals(1, statsOf(s).clients());
+      return null;
+    });
+    assertEquals(List.of(), TestOutboxes.taken(a), "no 1002 during a drain");
+  }
+
+  @Test
+  void closeClientAnswersEmptyObjectAndUnknownIdsChangeNothing() {
+    ActorRef<SystemActor.Command> s = newSystem();
+    assertEquals(Map.of(), call(s, new SystemActor.CloseClient("ghost", reply.getRef())).data());
+    assertEquals(List.of(), call(s, new SystemActor.Bind("ghost", "g", "", "", reply.getRef())).data());
+    assertEquals(List.of(), call(s, new SystemActor.Unbind("ghost", "g", reply.getRef())).data());
+    assertEquals(new SystemActor.Stats(0, 0, 0, 0, 0), statsOf(s));
+  }
+}

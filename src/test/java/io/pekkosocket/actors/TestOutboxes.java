@@ -1,0 +1,42 @@
+package io.pekkosocket.actors;
+
+import io.pekkosocket.ws.Outbox;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.http.impl.engine.ws.FrameStart;
+
+/** Outboxes without a socket: the test reads what the actors queued, and sees close requests. */
+final class TestOutboxes {
+  static final class Recorded implements Outbox.Wakeups {
+    final AtomicInteger closedWith = new AtomicInteger(-1);
+
+    @Override
+    public void frameAvailable() {}
+
+    @Override
+    public void closeRequested(int code, String reason, boolean flush) {
+      closedWith.set(code);
+    }
+  }
+
+  static Outbox outbox(String clientId) {
+    return new Outbox(clientId, 1024, 4 * 1024 * 1024, new Recorded());
+  }
+
+  static Outbox outbox(String clientId, Recorded r, int maxFrames) {
+    return new Outbox(clientId, maxFrames, 4 * 1024 * 1024, r);
+  }
+
+  /** Every frame queued so far, as text. */
+  static List<String> taken(Outbox o) {
+    List<String> out = new ArrayList<>();
+    for (FrameStart f = o.take(); f != null; f = o.take()) {
+      out.add(f.data().decodeString(StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  private TestOutboxes() {}
+}
