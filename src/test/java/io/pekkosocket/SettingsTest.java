@@ -1,0 +1,49 @@
+package io.pekkosocket;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SettingsTest {
+  @Test
+  void defaultsMatchTheDocumentedOnes() {
+    Settings s = Settings.from(ConfigFactory.parseResources("socket-defaults.conf").resolve());
+    assertEquals("0.0.0.0", s.host());
+    assertEquals(7800, s.port());
+    assertEquals(Duration.ofSeconds(25), s.pingInterval());
+    assertEquals(Duration.ofSeconds(60), s.idleTimeout());
+    assertEquals(8192, s.maxFrame());
+    assertEquals(1024, s.outboundFrames());
+    assertEquals(4L * 1024 * 1024, s.outboundBytes());
+    assertEquals(1024L * 1024, s.maxBody());
+    assertTrue(s.escapeHtml());
+    assertTrue(s.trailingNewline());
+  }
+
+  @Test
+  void environmentVariablesOverrideTheFileAndDefaults() {
+    Config env = Settings.fromEnv(Map.of("SOCKET_HTTP_PORT", "9001", "SOCKET_HTTP_HOST", "127.0.0.1",
+        "SOCKET_DATA_DIR", "/tmp/x", "SOCKET_WS_MAX_FRAME", "100", "UNRELATED", "1"));
+    Config file = ConfigFactory.parseString("socket.http.port = 7000\nsocket.ws.idle-timeout = 9s");
+    Settings s = Settings.from(env.withFallback(file)
+        .withFallback(ConfigFactory.parseResources("socket-defaults.conf")).resolve());
+    assertEquals(9001, s.port());
+    assertEquals("127.0.0.1", s.host());
+    assertEquals("/tmp/x", s.dataDir().toString());
+    assertEquals(100, s.maxFrame());
+    assertEquals(Duration.ofSeconds(9), s.idleTimeout());
+  }
+
+  @Test
+  void pekkoDefaultsThatBreakWebSocketsAreOverridden() {
+    Config c = ConfigFactory.parseResources("socket-defaults.conf").withFallback(ConfigFactory.defaultReference())
+        .resolve();
+    assertEquals("infinite", c.getString("pekko.http.server.idle-timeout"));
+    assertTrue(c.getInt("pekko.http.server.max-connections") >= 20_000);
+    assertTrue(c.getInt("pekko.http.server.backlog") >= 1024);
+  }
+}
