@@ -1,11 +1,18 @@
 package io.pekkosocket;
 
 import io.pekkosocket.actors.SystemActor;
+import io.pekkosocket.registry.SystemStore;
 import io.pekkosocket.wire.ApiResult;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -14,6 +21,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * The root of the hierarchy: the registry of systems and one {@link SystemActor} per registered systemId. Every
  * API call enters here ({@link ForSystem}) and is handed to its system, or answered {@code 系统ID无效}.
+ *
+ * <p>{@code register} answers success only after the {@link SystemStore} has synced the new system to disk; the
+ * write runs on the blocking dispatcher and comes back as {@link Stored}. A systemId being stored counts as taken.
  */
 public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
@@ -32,23 +42,35 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   /** Shutdown: tells every system to close its connections with {@code code}, sending no 1002. */
   public record Drain(int code, String reason) implements Command {}
 
+  private record Stored(String systemId, Throwable failure, ActorRef<ApiResult> replyTo) implements Command {}
+
   private final Settings settings;
+  private final SystemStore store;
+  private final Executor blocking;
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
+  private final Set<String> storing = new HashSet<>();
   private long seq;
 
-  public static Behavior<Command> create(Settings settings) {
-    return Behaviors.setup(ctx -> new Guardian(ctx, settings));
+  /** @param registered the systems already in the store (loaded before the actor system started) */
+  public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered) {
+    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered));
   }
 
-  private Guardian(ActorContext<Command> ctx, Settings settings) {
+  private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered) {
     super(ctx);
     this.settings = settings;
+    this.store = store;
+    this.blocking = ctx.getSystem().dispatchers()
+        .lookup(DispatcherSelector.fromConfig("socket.blocking-dispatcher"));
+    registered.forEach(this::spawnSystem);
+    ctx.getLog().info("{} registered systems loaded from {}", registered.size(), store.file());
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Register.class, this::onRegister)
+        .onMessage(Stored.class, this::onStored)
         .onMessage(ForSystem.class, this::onForSystem)
         .onMessage(Lookup.class, this::onLookup)
         .onMessage(Drain.class, this::onDrain)
@@ -56,16 +78,38 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onRegister(Register m) {
-    if (systems.containsKey(m.systemId())) {
+    if (systems.containsKey(m.systemId()) || storing.contains(m.systemId())) {
       m.replyTo().tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM));
       return this;
     }
-    ActorRef<SystemActor.Command> ref =
-        getContext().spawn(SystemActor.create(m.systemId(), settings), "system-" + (++seq));
-    systems.put(m.systemId(), ref);
+    storing.add(m.systemId());
+    String systemId = m.systemId();
+    CompletableFuture<Boolean> write = CompletableFuture.supplyAsync(() -> {
+      try {
+        return store.insert(systemId);
+      } catch (java.sql.SQLException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(write, (ok, failure) -> new Stored(systemId, failure, m.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onStored(Stored m) {
+    storing.remove(m.systemId());
+    if (m.failure() != null) {
+      getContext().getLog().error("could not store a new system: {}", m.failure().toString());
+      m.replyTo().tell(ApiResult.error("registry unavailable, try again"));
+      return this;
+    }
+    spawnSystem(m.systemId());
     getContext().getLog().info("registered system #{}", seq);
     m.replyTo().tell(ApiResult.okEmptyList());
     return this;
+  }
+
+  private void spawnSystem(String systemId) {
+    systems.put(systemId, getContext().spawn(SystemActor.create(systemId, settings), "system-" + (++seq)));
   }
 
   private Behavior<Command> onForSystem(ForSystem m) {

@@ -7,9 +7,13 @@ import io.pekkosocket.http.Envelopes;
 import io.pekkosocket.http.HealthRoutes;
 import io.pekkosocket.http.SocketRoutes;
 import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.auth.Tokens;
+import io.pekkosocket.registry.SystemStore;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -37,9 +41,31 @@ public final class Server {
     this.settings = settings;
   }
 
+  /**
+   * Opens the registry (a corrupt one fails the returned stage with a clear message), starts the actor system and
+   * binds. Blocks only for the registry's initial load, before any actor runs.
+   */
   public static CompletionStage<Server> start(Config config) {
     Settings settings = Settings.from(config);
-    ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(settings), "pekko-socket", config);
+    Logging.apply(settings.logLevel());
+    SystemStore store;
+    List<String> registered;
+    try {
+      store = SystemStore.open(settings.dataDir());
+      for (String id : settings.preRegisteredSystems()) store.insert(id);
+      registered = store.loadAll();
+    } catch (SystemStore.StoreException e) {
+      log.error(e.getMessage());
+      return CompletableFuture.failedFuture(e);
+    } catch (java.sql.SQLException e) {
+      log.error("could not pre-register the configured systems: {}", e.getMessage());
+      return CompletableFuture.failedFuture(e);
+    }
+    Tokens tokens = new Tokens(secret(settings));
+
+    ActorSystem<Guardian.Command> system =
+        ActorSystem.create(Guardian.create(settings, store, registered), "pekko-socket", config);
+    system.getWhenTerminated().thenRun(store::close);
     Readiness readiness = new Readiness();
     ObjectMapper mapper = new ObjectMapper();
     Envelopes envelopes = new Envelopes(mapper);
@@ -47,8 +73,8 @@ public final class Server {
       Route build() {
         return envelopes.handled(concat(
             new HealthRoutes(readiness, envelopes).routes(),
-            new SocketRoutes(system, system, settings, envelopes).routes(),
-            new ApiRoutes(system, system, settings, mapper, envelopes).routes()));
+            new SocketRoutes(system, system, settings, envelopes, tokens).routes(),
+            new ApiRoutes(system, system, settings, mapper, envelopes, tokens).routes()));
       }
     }.build();
 
@@ -80,6 +106,22 @@ public final class Server {
       system.tell(new Guardian.Drain(Outbox.SERVICE_RESTART, "service restart"));
       return binding.terminate(settings.closeTimeout().plusSeconds(1)).thenApply(x -> Done.getInstance());
     });
+  }
+
+  /** The configured secret, or a random one (with a warning and a ready-to-paste admin token). */
+  private static byte[] secret(Settings settings) {
+    if (!settings.jwtSecret().isEmpty()) {
+      if (settings.jwtSecret().length() < 32) {
+        log.warn("socket.auth.jwt-secret is shorter than 32 characters; use a longer random secret");
+      }
+      return settings.jwtSecret().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    byte[] random = new byte[32];
+    new java.security.SecureRandom().nextBytes(random);
+    String admin = new Tokens(random).issue(Tokens.ADMIN, null, null, Duration.ofDays(1));
+    log.warn("no socket.auth.jwt-secret (SOCKET_JWT_SECRET) configured: using a random secret for this run only; "
+        + "tokens will not survive a restart. Admin token for this run (24h):\n{}", admin);
+    return random;
   }
 
   public int port() {

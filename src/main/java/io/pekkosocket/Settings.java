@@ -8,6 +8,7 @@ import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,7 +33,16 @@ public record Settings(
     boolean trailingNewline,
     boolean membershipNotices,
     int maxGroupsPerClient,
-    int maxClientIdsPerSend) {
+    int maxClientIdsPerSend,
+    int maxGroupName,
+    int maxUserField,
+    int connectionsPerSystem,
+    int handshakesPerSecond,
+    String jwtSecret,
+    boolean requireConnectToken,
+    List<String> allowedOrigins,
+    List<String> preRegisteredSystems,
+    String logLevel) {
 
   /** Environment variables and the keys they set. */
   public static final Map<String, String> ENV = Map.ofEntries(
@@ -44,7 +54,10 @@ public record Settings(
       Map.entry("SOCKET_WS_IDLE_TIMEOUT", "socket.ws.idle-timeout"),
       Map.entry("SOCKET_WS_MAX_FRAME", "socket.ws.max-frame"),
       Map.entry("SOCKET_WS_OUTBOUND_FRAMES", "socket.ws.outbound-buffer.frames"),
-      Map.entry("SOCKET_WS_OUTBOUND_BYTES", "socket.ws.outbound-buffer.bytes"));
+      Map.entry("SOCKET_WS_OUTBOUND_BYTES", "socket.ws.outbound-buffer.bytes"),
+      Map.entry("SOCKET_WS_REQUIRE_TOKEN", "socket.ws.require-token"),
+      Map.entry("SOCKET_JWT_SECRET", "socket.auth.jwt-secret"),
+      Map.entry("SOCKET_LOG_LEVEL", "socket.log-level"));
 
   public static Settings from(Config c) {
     Config s = c.getConfig("socket");
@@ -65,7 +78,16 @@ public record Settings(
         s.getBoolean("ws.trailing-newline"),
         s.getBoolean("groups.membership-notices"),
         s.getInt("limits.groups-per-client"),
-        s.getInt("limits.client-ids-per-send"));
+        s.getInt("limits.client-ids-per-send"),
+        s.getInt("limits.group-name-length"),
+        s.getInt("limits.user-field-length"),
+        s.getInt("limits.connections-per-system"),
+        s.getInt("limits.handshakes-per-second"),
+        s.getString("auth.jwt-secret"),
+        s.getBoolean("ws.require-token"),
+        List.copyOf(s.getStringList("ws.allowed-origins")),
+        List.copyOf(s.getStringList("systems")),
+        s.getString("log-level"));
   }
 
   /**

@@ -32,9 +32,16 @@ public final class Api {
   }
 
   private final int port;
+  private final String token;
 
-  public Api(int port) {
+  public Api(int port, String token) {
     this.port = port;
+    this.token = token;
+  }
+
+  /** The same server, calling with another bearer token (null: no Authorization header). */
+  public Api withToken(String otherToken) {
+    return new Api(port, otherToken);
   }
 
   public Response post(String operation, String systemId, String body) {
@@ -42,6 +49,16 @@ public final class Api {
         .timeout(Duration.ofSeconds(20))
         .POST(HttpRequest.BodyPublishers.ofString(body));
     if (systemId != null) b.header("SystemId", systemId);
+    if (token != null) b.header("Authorization", "Bearer " + token);
+    return send(b.build());
+  }
+
+  public Response postWithAuthorization(String operation, String systemId, String authorization, String body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/" + operation))
+        .timeout(Duration.ofSeconds(20))
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (systemId != null) b.header("SystemId", systemId);
+    if (authorization != null) b.header("Authorization", authorization);
     return send(b.build());
   }
 

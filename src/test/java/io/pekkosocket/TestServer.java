@@ -2,6 +2,9 @@ package io.pekkosocket;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.pekkosocket.auth.Tokens;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -9,12 +12,18 @@ import java.util.concurrent.TimeUnit;
 
 /** A real server on a free port of 127.0.0.1, with optional setting overrides. */
 public final class TestServer implements AutoCloseable {
+  public static final String SECRET = "test-secret-0123456789abcdef0123456789abcdef";
+  public static final Tokens TOKENS = new Tokens(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  public static final String ADMIN = TOKENS.issue(Tokens.ADMIN, null, null, Duration.ofHours(1));
+
   public final Server server;
   public final Api api;
+  public final Path dataDir;
 
-  private TestServer(Server server) {
+  private TestServer(Server server, Path dataDir) {
     this.server = server;
-    this.api = new Api(server.port());
+    this.dataDir = dataDir;
+    this.api = new Api(server.port(), ADMIN);
   }
 
   public static TestServer start() {
@@ -22,13 +31,22 @@ public final class TestServer implements AutoCloseable {
   }
 
   public static TestServer start(Map<String, Object> overrides) {
-    Config config = ConfigFactory.parseMap(Map.of("socket.http.host", "127.0.0.1", "socket.http.port", 0))
+    Path dataDir;
+    try {
+      dataDir = overrides.containsKey("socket.data-dir") ? Path.of((String) overrides.get("socket.data-dir"))
+          : Files.createTempDirectory("pekko-socket-test");
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    Config config = ConfigFactory.parseMap(Map.of("socket.http.host", "127.0.0.1", "socket.http.port", 0,
+            "socket.data-dir", dataDir.toString()))
         .withFallback(ConfigFactory.parseMap(overrides))
+        .withFallback(ConfigFactory.parseMap(Map.of("socket.auth.jwt-secret", SECRET, "socket.log-level", "WARN")))
         .withFallback(ConfigFactory.parseResources("socket-defaults.conf"))
         .withFallback(ConfigFactory.defaultReference())
         .resolve();
     try {
-      return new TestServer(Server.start(config).toCompletableFuture().get(30, TimeUnit.SECONDS));
+      return new TestServer(Server.start(config).toCompletableFuture().get(30, TimeUnit.SECONDS), dataDir);
     } catch (Exception e) {
       throw new IllegalStateException("test server did not start", e);
     }

@@ -40,7 +40,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   // ---- from connections ----
 
   /** A connection was accepted; the system registers it and then writes the welcome frame. */
-  public record Connect(String clientId, Outbox outbox) implements Command {}
+  public record Connect(String clientId, String userId, Outbox outbox) implements Command {}
 
   /** A connection ended (sent by the connection's stage, after its {@link Connect}). */
   public record Disconnected(String clientId, int code) implements Command {}
@@ -84,6 +84,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     final ActorRef<ClientActor.Command> ref;
     final Outbox outbox;
     final Set<String> groups = new LinkedHashSet<>();
+    String tokenUserId = "";
     String userId = "";
     String extend = "";
 
@@ -139,10 +140,17 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       m.outbox().close(Outbox.SERVICE_RESTART, "service restart", false);
       return this;
     }
+    if (settings.connectionsPerSystem() > 0 && clients.size() >= settings.connectionsPerSystem()) {
+      m.outbox().close(Outbox.TRY_AGAIN_LATER, "too many connections", false);
+      return this;
+    }
     ActorRef<ClientActor.Command> ref =
         getContext().spawnAnonymous(ClientActor.create(m.clientId(), m.outbox()));
     getContext().watchWith(ref, new ClientTerminated(m.clientId()));
-    clients.put(m.clientId(), new Client(ref, m.outbox()));
+    Client client = new Client(ref, m.outbox());
+    client.tokenUserId = m.userId();
+    client.userId = m.userId();
+    clients.put(m.clientId(), client);
     m.outbox().offer(WsFrames.text(encoder.welcome(m.clientId())));
     getContext().getLog().debug("system {}: client {} connected", systemId, m.clientId());
     return this;
@@ -219,7 +227,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
           + settings.maxGroupsPerClient() + ")"));
       return this;
     }
-    c.userId = m.userId();
+    c.userId = m.userId().isEmpty() ? c.tokenUserId : m.userId(); // a connect token's userId stays by default
     c.extend = m.extend();
     if (c.groups.add(m.groupName())) {
       Group g = groups.computeIfAbsent(m.groupName(), this::spawnGroup);

@@ -6,7 +6,9 @@ import io.pekkosocket.Settings;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.wire.ApiResult;
 import java.time.Duration;
+import io.pekkosocket.auth.Tokens;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -32,9 +34,11 @@ public final class ApiRoutes extends AllDirectives {
   private final ObjectMapper mapper;
   private final Envelopes envelopes;
   private final Duration askTimeout;
+  private final Tokens tokens;
 
   public ApiRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
-      ObjectMapper mapper, Envelopes envelopes) {
+      ObjectMapper mapper, Envelopes envelopes, Tokens tokens) {
+    this.tokens = tokens;
     this.system = system;
     this.guardian = guardian;
     this.settings = settings;
@@ -49,12 +53,32 @@ public final class ApiRoutes extends AllDirectives {
           if (!method.equals(HttpMethods.POST)) {
             return envelopes.complete(StatusCodes.METHOD_NOT_ALLOWED, ApiResult.error("method not allowed"));
           }
-          return withSizeLimit(settings.maxBody(), () ->
-              entity(Unmarshaller.entityToByteArray(), body ->
-                  optionalHeaderValueByName("SystemId", systemId ->
-                      onSuccess(call(operation, body, systemId.orElse("")),
-                          result -> envelopes.complete(StatusCodes.OK, result)))));
+          return optionalHeaderValueByName("Authorization", authorization ->
+              optionalHeaderValueByName("SystemId", systemIdHeader -> {
+                String systemId = systemIdHeader.orElse("");
+                Optional<Tokens.Claims> claims = tokens.verifyBearer(authorization.orElse(null));
+                if (claims.isEmpty()) {
+                  return envelopes.complete(StatusCodes.UNAUTHORIZED, ApiResult.error("unauthorized"));
+                }
+                if (!permits(claims.get(), operation, systemId)) {
+                  return envelopes.complete(StatusCodes.FORBIDDEN, ApiResult.error("forbidden"));
+                }
+                return withSizeLimit(settings.maxBody(), () ->
+                    entity(Unmarshaller.entityToByteArray(), body ->
+                        onSuccess(call(operation, body, systemId),
+                            result -> envelopes.complete(StatusCodes.OK, result))));
+              }));
         })));
+  }
+
+  /**
+   * An admin token may do anything; a system token may act only on its own system (a missing SystemId header is
+   * left to the usual {@code 系统ID不能为空} answer) and never register.
+   */
+  private static boolean permits(Tokens.Claims claims, String operation, String systemId) {
+    if (claims.isAdmin()) return true;
+    if (!Tokens.SYSTEM.equals(claims.role()) || operation.equals("register")) return false;
+    return systemId.isEmpty() || claims.mayActOn(systemId);
   }
 
   private CompletionStage<ApiResult> call(String operation, byte[] body, String systemId) {
@@ -78,6 +102,7 @@ public final class ApiRoutes extends AllDirectives {
       case "send_to_group" -> {
         String groupName = req.string("groupName");
         if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
+        if (groupName.length() > settings.maxGroupName()) return done(tooLong("groupName", settings.maxGroupName()));
         command = r -> new SystemActor.SendToGroup(groupName, req.push(), r);
       }
       case "send_to_system" -> command = r -> new SystemActor.SendToSystem(req.push(), r);
@@ -88,6 +113,9 @@ public final class ApiRoutes extends AllDirectives {
         String extend = req.string("extend");
         if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
         if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
+        if (groupName.length() > settings.maxGroupName()) return done(tooLong("groupName", settings.maxGroupName()));
+        if (userId.length() > settings.maxUserField()) return done(tooLong("userId", settings.maxUserField()));
+        if (extend.length() > settings.maxUserField()) return done(tooLong("extend", settings.maxUserField()));
         command = r -> new SystemActor.Bind(clientId, groupName, userId, extend, r);
       }
       case "unbind_from_group" -> {
@@ -130,6 +158,10 @@ public final class ApiRoutes extends AllDirectives {
   private static boolean printable(int cp) {
     return !Character.isISOControl(cp) && Character.isDefined(cp)
         && Character.getType(cp) != Character.SURROGATE;
+  }
+
+  private static ApiResult tooLong(String field, int max) {
+    return ApiResult.error(field + " too long (max " + max + " characters)");
   }
 
   private static CompletionStage<ApiResult> done(ApiResult r) {

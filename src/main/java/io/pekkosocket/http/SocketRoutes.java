@@ -3,6 +3,7 @@ package io.pekkosocket.http;
 import io.pekkosocket.Guardian;
 import io.pekkosocket.Settings;
 import io.pekkosocket.actors.SystemActor;
+import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
@@ -36,9 +37,13 @@ public final class SocketRoutes extends AllDirectives {
   private final FrameEncoder encoder;
   private final ConnectionStage.Limits limits;
   private final Duration askTimeout;
+  private final Tokens tokens;
+  private final RateLimiter handshakes;
 
   public SocketRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
-      Envelopes envelopes) {
+      Envelopes envelopes, Tokens tokens) {
+    this.tokens = tokens;
+    this.handshakes = new RateLimiter(settings.handshakesPerSecond());
     this.system = system;
     this.guardian = guardian;
     this.settings = settings;
@@ -57,15 +62,31 @@ public final class SocketRoutes extends AllDirectives {
       if (upgrade.isEmpty()) {
         return envelopes.complete(StatusCodes.BAD_REQUEST, ApiResult.error("expected a WebSocket upgrade"));
       }
+      Optional<String> origin = request.getHeader("Origin").map(h -> h.value());
+      if (!settings.allowedOrigins().isEmpty() && origin.isPresent()
+          && !settings.allowedOrigins().contains(origin.get())) {
+        return envelopes.complete(StatusCodes.FORBIDDEN, ApiResult.error("origin not allowed"));
+      }
+      if (!handshakes.tryAcquire()) {
+        return envelopes.complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("too many new connections, retry"));
+      }
       String systemId = request.getUri().query().get("systemId")
           .or(() -> request.getHeader("SystemId").map(h -> h.value()))
           .orElse("");
       if (systemId.isEmpty()) {
         return complete(refuse(upgrade.get(), -1001, ApiResult.NO_SYSTEM_ID));
       }
+      String userId = "";
+      if (settings.requireConnectToken()) {
+        Optional<Tokens.Claims> claims = request.getUri().query().get("token").flatMap(tokens::verify)
+            .filter(c -> systemId.equals(c.systemId()));
+        if (claims.isEmpty()) return complete(refuse(upgrade.get(), -1002, "unauthorized"));
+        userId = claims.get().userId() == null ? "" : claims.get().userId();
+      }
+      String connectUserId = userId;
       return onSuccess(lookup(systemId), found -> found.system() == null
           ? complete(refuse(upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM))
-          : complete(accept(upgrade.get(), found.system())));
+          : complete(accept(upgrade.get(), found.system(), connectUserId)));
     }));
   }
 
@@ -74,12 +95,12 @@ public final class SocketRoutes extends AllDirectives {
   }
 
   private org.apache.pekko.http.javadsl.model.HttpResponse accept(UpgradeToWebSocketLowLevel upgrade,
-      ActorRef<SystemActor.Command> owner) {
+      ActorRef<SystemActor.Command> owner, String userId) {
     String clientId = Ids.newClientId(settings.nodeId());
     ConnectionStage stage = new ConnectionStage(clientId, limits, new ConnectionStage.Listener() {
       @Override
       public void opened(Outbox outbox) {
-        owner.tell(new SystemActor.Connect(clientId, outbox));
+        owner.tell(new SystemActor.Connect(clientId, userId, outbox));
       }
 
       @Override
@@ -98,8 +119,8 @@ public final class SocketRoutes extends AllDirectives {
       @Override
       public void opened(Outbox outbox) {
         outbox.offer(WsFrames.text(frame));
-        outbox.close(Outbox.POLICY, msg.equals(ApiResult.NO_SYSTEM_ID) ? "systemId required" : "invalid systemId",
-            true);
+        outbox.close(Outbox.POLICY, code == -1002 ? "unauthorized"
+            : msg.equals(ApiResult.NO_SYSTEM_ID) ? "systemId required" : "invalid systemId", true);
       }
 
       @Override

@@ -49,7 +49,7 @@ class SystemActorTest {
   void connectRegistersTheClientBeforeQueueingTheWelcome() {
     ActorRef<SystemActor.Command> s = newSystem();
     Outbox o = TestOutboxes.outbox("n1.a");
-    s.tell(new SystemActor.Connect("n1.a", o));
+    s.tell(new SystemActor.Connect("n1.a", "", o));
     ApiResult r = call(s, new SystemActor.SendToClient("n1.a", PUSH, reply.getRef()));
     assertTrue(((ApiResult.ClientDelivery) r.data()).delivered());
     List<String> frames = TestOutboxes.taken(o);
@@ -63,8 +63,8 @@ class SystemActorTest {
     ActorRef<SystemActor.Command> s = newSystem();
     Outbox a = TestOutboxes.outbox("a");
     Outbox b = TestOutboxes.outbox("b");
-    s.tell(new SystemActor.Connect("a", a));
-    s.tell(new SystemActor.Connect("b", b));
+    s.tell(new SystemActor.Connect("a", "", a));
+    s.tell(new SystemActor.Connect("b", "", b));
     call(s, new SystemActor.Bind("a", "g", "ua", "", reply.getRef()));
     call(s, new SystemActor.Bind("b", "g", "ub", "", reply.getRef()));
     call(s, new SystemActor.Bind("b", "h", "ub", "", reply.getRef()));
@@ -90,7 +90,7 @@ class SystemActorTest {
   @Test
   void groupsPerClientLimitIsEnforced() {
     ActorRef<SystemActor.Command> s = newSystem();
-    s.tell(new SystemActor.Connect("a", TestOutboxes.outbox("a")));
+    s.tell(new SystemActor.Connect("a", "", TestOutboxes.outbox("a")));
     assertEquals(0, call(s, new SystemActor.Bind("a", "g1", "", "", reply.getRef())).code());
     assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", reply.getRef())).code());
     assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", reply.getRef())).code(), "rebind is fine");
@@ -102,8 +102,8 @@ class SystemActorTest {
   @Test
   void sendToClientsAndSystemCountAcceptedQueues() {
     ActorRef<SystemActor.Command> s = newSystem();
-    s.tell(new SystemActor.Connect("a", TestOutboxes.outbox("a")));
-    s.tell(new SystemActor.Connect("b", TestOutboxes.outbox("b")));
+    s.tell(new SystemActor.Connect("a", "", TestOutboxes.outbox("a")));
+    s.tell(new SystemActor.Connect("b", "", TestOutboxes.outbox("b")));
     ApiResult many = call(s, new SystemActor.SendToClients(List.of("a", "b", "zz", "a"), PUSH, reply.getRef()));
     ApiResult.ClientsDelivery d = (ApiResult.ClientsDelivery) many.data();
     assertEquals(2, d.delivered());
@@ -121,8 +121,8 @@ class SystemActorTest {
     TestOutboxes.Recorded rb = new TestOutboxes.Recorded();
     Outbox a = TestOutboxes.outbox("a", ra, 64);
     Outbox b = TestOutboxes.outbox("b", rb, 64);
-    s.tell(new SystemActor.Connect("a", a));
-    s.tell(new SystemActor.Connect("b", b));
+    s.tell(new SystemActor.Connect("a", "", a));
+    s.tell(new SystemActor.Connect("b", "", b));
     call(s, new SystemActor.Bind("a", "g", "", "", reply.getRef()));
     call(s, new SystemActor.Bind("b", "g", "", "", reply.getRef()));
     call(s, new SystemActor.SendToGroup("g", PUSH, reply.getRef())); // answered by the group: joins are done
