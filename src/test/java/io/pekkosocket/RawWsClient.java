@@ -60,6 +60,16 @@ public final class RawWsClient implements AutoCloseable {
     return sb.toString();
   }
 
+  /** Sends raw bytes of an HTTP request and returns everything the server answers until it closes. */
+  public static String rawExchange(int port, String request) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(15_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
   public Frame read() throws IOException {
     int b0 = in.readUnsignedByte();
     int b1 = in.readUnsignedByte();
