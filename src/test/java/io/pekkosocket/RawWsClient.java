@@ -62,11 +62,26 @@ public final class RawWsClient implements AutoCloseable {
 
   /** Sends raw bytes of an HTTP request and returns everything the server answers until it closes. */
   public static String rawExchange(int port, String request) throws IOException {
+    return rawExchange(port, request, 15_000);
+  }
+
+  /**
+   * As {@link #rawExchange(int, String)}, but a connection the server keeps open (an accepted upgrade) ends the
+   * read after {@code readMillis} of silence; what arrived until then is returned.
+   */
+  public static String rawExchange(int port, String request, int readMillis) throws IOException {
     try (Socket s = new Socket("127.0.0.1", port)) {
-      s.setSoTimeout(15_000);
+      s.setSoTimeout(readMillis);
       s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
       s.getOutputStream().flush();
-      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      byte[] buf = new byte[8192];
+      try {
+        for (int n; (n = s.getInputStream().read(buf)) != -1; ) out.write(buf, 0, n);
+      } catch (java.net.SocketTimeoutException openConnection) {
+        // the server kept the connection: what arrived is the answer
+      }
+      return out.toString(StandardCharsets.UTF_8);
     }
   }
 
