@@ -1,6 +1,7 @@
 package io.pekkosocket;
 
 import io.pekkosocket.actors.SystemActor;
+import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.registry.SystemStore;
 import io.pekkosocket.wire.ApiResult;
 import java.util.Collection;
@@ -46,18 +47,22 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private final Settings settings;
   private final SystemStore store;
+  private final Metrics metrics;
   private final Executor blocking;
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
   private final Set<String> storing = new HashSet<>();
   private long seq;
 
   /** @param registered the systems already in the store (loaded before the actor system started) */
-  public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered) {
-    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered));
+  public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
+      Metrics metrics) {
+    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, metrics));
   }
 
-  private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered) {
+  private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered,
+      Metrics metrics) {
     super(ctx);
+    this.metrics = metrics;
     this.settings = settings;
     this.store = store;
     this.blocking = ctx.getSystem().dispatchers()
@@ -109,7 +114,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private void spawnSystem(String systemId) {
-    systems.put(systemId, getContext().spawn(SystemActor.create(systemId, settings), "system-" + (++seq)));
+    systems.put(systemId, getContext().spawn(SystemActor.create(systemId, settings, metrics), "system-" + (++seq)));
+    metrics.systemRegistered();
   }
 
   private Behavior<Command> onForSystem(ForSystem m) {

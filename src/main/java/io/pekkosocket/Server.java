@@ -8,6 +8,7 @@ import io.pekkosocket.http.HealthRoutes;
 import io.pekkosocket.http.SocketRoutes;
 import io.pekkosocket.ws.Outbox;
 import io.pekkosocket.auth.Tokens;
+import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.registry.SystemStore;
 import java.time.Duration;
 import java.util.List;
@@ -63,8 +64,9 @@ public final class Server {
     }
     Tokens tokens = new Tokens(secret(settings));
 
+    Metrics metrics = new Metrics();
     ActorSystem<Guardian.Command> system =
-        ActorSystem.create(Guardian.create(settings, store, registered), "pekko-socket", config);
+        ActorSystem.create(Guardian.create(settings, store, registered, metrics), "pekko-socket", config);
     system.getWhenTerminated().thenRun(store::close);
     Readiness readiness = new Readiness();
     ObjectMapper mapper = new ObjectMapper();
@@ -72,9 +74,9 @@ public final class Server {
     Route route = new AllDirectives() {
       Route build() {
         return envelopes.handled(concat(
-            new HealthRoutes(readiness, envelopes).routes(),
-            new SocketRoutes(system, system, settings, envelopes, tokens).routes(),
-            new ApiRoutes(system, system, settings, mapper, envelopes, tokens).routes()));
+            new HealthRoutes(readiness, envelopes, metrics).routes(),
+            new SocketRoutes(system, system, settings, envelopes, tokens, metrics).routes(),
+            new ApiRoutes(system, system, settings, mapper, envelopes, tokens, metrics).routes()));
       }
     }.build();
 

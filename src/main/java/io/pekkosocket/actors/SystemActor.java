@@ -1,6 +1,7 @@
 package io.pekkosocket.actors;
 
 import io.pekkosocket.Settings;
+import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
@@ -99,17 +100,19 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private final String systemId;
   private final Settings settings;
   private final FrameEncoder encoder;
+  private final Metrics metrics;
   private final Map<String, Client> clients = new HashMap<>();
   private final Map<String, Group> groups = new LinkedHashMap<>();
   private long groupSeq;
   private boolean draining;
 
-  public static Behavior<Command> create(String systemId, Settings settings) {
-    return Behaviors.setup(ctx -> new SystemActor(ctx, systemId, settings));
+  public static Behavior<Command> create(String systemId, Settings settings, Metrics metrics) {
+    return Behaviors.setup(ctx -> new SystemActor(ctx, systemId, settings, metrics));
   }
 
-  private SystemActor(ActorContext<Command> ctx, String systemId, Settings settings) {
+  private SystemActor(ActorContext<Command> ctx, String systemId, Settings settings, Metrics metrics) {
     super(ctx);
+    this.metrics = metrics;
     this.systemId = systemId;
     this.settings = settings;
     this.encoder = settings.encoder();
@@ -290,6 +293,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private Group spawnGroup(String groupName) {
     ActorRef<GroupActor.Command> ref = getContext().spawn(
         GroupActor.create(encoder, settings.membershipNotices()), "g-" + (++groupSeq));
+    metrics.groupStarted();
     return new Group(ref, new LinkedHashSet<>());
   }
 
@@ -301,6 +305,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     if (g.members().isEmpty()) {
       groups.remove(groupName);
       g.ref().tell(GroupActor.Stop.INSTANCE);
+      metrics.groupStopped();
     }
   }
 }

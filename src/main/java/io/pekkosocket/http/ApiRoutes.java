@@ -7,6 +7,7 @@ import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.wire.ApiResult;
 import java.time.Duration;
 import io.pekkosocket.auth.Tokens;
+import io.pekkosocket.ops.Metrics;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -35,10 +36,12 @@ public final class ApiRoutes extends AllDirectives {
   private final Envelopes envelopes;
   private final Duration askTimeout;
   private final Tokens tokens;
+  private final Metrics metrics;
 
   public ApiRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
-      ObjectMapper mapper, Envelopes envelopes, Tokens tokens) {
+      ObjectMapper mapper, Envelopes envelopes, Tokens tokens, Metrics metrics) {
     this.tokens = tokens;
+    this.metrics = metrics;
     this.system = system;
     this.guardian = guardian;
     this.settings = settings;
@@ -48,8 +51,17 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return pathPrefix("api", () -> path(PathMatchers.segment(), operation ->
-        extractMethod(method -> {
+    return pathPrefix("api", () -> path(PathMatchers.segment(), operation -> {
+      long start = System.nanoTime();
+      return mapResponse(response -> {
+        metrics.apiRequest(operation, response.status().intValue(), System.nanoTime() - start);
+        return response;
+      }, () -> envelopes.handled(operation(operation)));
+    }));
+  }
+
+  private Route operation(String operation) {
+    return extractMethod(method -> {
           if (!method.equals(HttpMethods.POST)) {
             return envelopes.complete(StatusCodes.METHOD_NOT_ALLOWED, ApiResult.error("method not allowed"));
           }
@@ -68,7 +80,7 @@ public final class ApiRoutes extends AllDirectives {
                         onSuccess(call(operation, body, systemId),
                             result -> envelopes.complete(StatusCodes.OK, result))));
               }));
-        })));
+        });
   }
 
   /**

@@ -7,7 +7,9 @@ import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
+import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.ws.ConnectionStage;
+import io.pekkosocket.ws.FrameCounters;
 import io.pekkosocket.ws.Outbox;
 import io.pekkosocket.ws.WsFrames;
 import java.time.Duration;
@@ -38,10 +40,12 @@ public final class SocketRoutes extends AllDirectives {
   private final ConnectionStage.Limits limits;
   private final Duration askTimeout;
   private final Tokens tokens;
+  private final Metrics metrics;
   private final RateLimiter handshakes;
 
   public SocketRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
-      Envelopes envelopes, Tokens tokens) {
+      Envelopes envelopes, Tokens tokens, Metrics metrics) {
+    this.metrics = metrics;
     this.tokens = tokens;
     this.handshakes = new RateLimiter(settings.handshakesPerSecond());
     this.system = system;
@@ -65,28 +69,36 @@ public final class SocketRoutes extends AllDirectives {
       Optional<String> origin = request.getHeader("Origin").map(h -> h.value());
       if (!settings.allowedOrigins().isEmpty() && origin.isPresent()
           && !settings.allowedOrigins().contains(origin.get())) {
+        metrics.handshakeFailed("origin");
         return envelopes.complete(StatusCodes.FORBIDDEN, ApiResult.error("origin not allowed"));
       }
       if (!handshakes.tryAcquire()) {
+        metrics.handshakeFailed("rate_limited");
         return envelopes.complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("too many new connections, retry"));
       }
       String systemId = request.getUri().query().get("systemId")
           .or(() -> request.getHeader("SystemId").map(h -> h.value()))
           .orElse("");
       if (systemId.isEmpty()) {
+        metrics.handshakeFailed("no_system_id");
         return complete(refuse(upgrade.get(), -1001, ApiResult.NO_SYSTEM_ID));
       }
       String userId = "";
       if (settings.requireConnectToken()) {
         Optional<Tokens.Claims> claims = request.getUri().query().get("token").flatMap(tokens::verify)
             .filter(c -> systemId.equals(c.systemId()));
-        if (claims.isEmpty()) return complete(refuse(upgrade.get(), -1002, "unauthorized"));
+        if (claims.isEmpty()) {
+          metrics.handshakeFailed("unauthorized");
+          return complete(refuse(upgrade.get(), -1002, "unauthorized"));
+        }
         userId = claims.get().userId() == null ? "" : claims.get().userId();
       }
       String connectUserId = userId;
-      return onSuccess(lookup(systemId), found -> found.system() == null
-          ? complete(refuse(upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM))
-          : complete(accept(upgrade.get(), found.system(), connectUserId)));
+      return onSuccess(lookup(systemId), found -> {
+        if (found.system() != null) return complete(accept(upgrade.get(), found.system(), connectUserId));
+        metrics.handshakeFailed("unknown_system");
+        return complete(refuse(upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM));
+      });
     }));
   }
 
@@ -100,14 +112,16 @@ public final class SocketRoutes extends AllDirectives {
     ConnectionStage stage = new ConnectionStage(clientId, limits, new ConnectionStage.Listener() {
       @Override
       public void opened(Outbox outbox) {
+        metrics.connectionOpened(outbox);
         owner.tell(new SystemActor.Connect(clientId, userId, outbox));
       }
 
       @Override
       public void closed(Outbox outbox, int code, String reason) {
+        metrics.connectionClosed(outbox, code);
         owner.tell(new SystemActor.Disconnected(clientId, code));
       }
-    });
+    }, metrics);
     return WsFrames.accept(upgrade, Flow.fromGraph(stage));
   }
 
@@ -125,7 +139,7 @@ public final class SocketRoutes extends AllDirectives {
 
       @Override
       public void closed(Outbox outbox, int closeCode, String reason) {}
-    });
+    }, FrameCounters.NONE);
     return WsFrames.accept(upgrade, Flow.fromGraph(stage));
   }
 }

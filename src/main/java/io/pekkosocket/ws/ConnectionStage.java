@@ -51,8 +51,10 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
   private final String clientId;
   private final Limits limits;
   private final Listener listener;
+  private final FrameCounters counters;
 
-  public ConnectionStage(String clientId, Limits limits, Listener listener) {
+  public ConnectionStage(String clientId, Limits limits, Listener listener, FrameCounters counters) {
+    this.counters = counters;
     this.clientId = clientId;
     this.limits = limits;
     this.listener = listener;
@@ -101,7 +103,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         public void closeRequested(int code, String reason, boolean flush) {
           closeRequested.invoke(new CloseRequest(code, reason, flush));
         }
-      });
+      }, counters);
 
       setHandler(in, new AbstractInHandler() {
         @Override
@@ -255,6 +257,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         FrameStart next = outbox.take();
         if (next != null) {
           push(out, next);
+          counters.written();
           return;
         }
       }

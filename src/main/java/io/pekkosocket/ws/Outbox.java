@@ -41,8 +41,10 @@ public final class Outbox {
   private final AtomicLong accepted = new AtomicLong();
   private volatile boolean closed;
   private final Wakeups wakeups;
+  private final FrameCounters counters;
 
-  public Outbox(String clientId, int maxFrames, long maxBytes, Wakeups wakeups) {
+  public Outbox(String clientId, int maxFrames, long maxBytes, Wakeups wakeups, FrameCounters counters) {
+    this.counters = counters;
     this.clientId = clientId;
     this.maxFrames = maxFrames;
     this.maxBytes = maxBytes;
@@ -58,15 +60,20 @@ public final class Outbox {
    * closing or closed, or when the frame overflowed the queue (which closes the connection with 1013).
    */
   public boolean offer(FrameStart frame) {
-    if (closed) return false;
+    if (closed) {
+      counters.refused();
+      return false;
+    }
     long size = frame.data().length();
     if (bytes.addAndGet(size) > maxBytes || pending.get() >= maxFrames) {
       bytes.addAndGet(-size);
+      counters.refused();
       close(TRY_AGAIN_LATER, "slow consumer", false);
       return false;
     }
     queue.add(frame);
     accepted.incrementAndGet();
+    counters.accepted();
     if (pending.getAndIncrement() == 0) wakeups.frameAvailable();
     return true;
   }

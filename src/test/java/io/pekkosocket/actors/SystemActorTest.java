@@ -32,7 +32,7 @@ class SystemActorTest {
   private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
 
   private ActorRef<SystemActor.Command> newSystem() {
-    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings));
+    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, new io.pekkosocket.ops.Metrics()));
   }
 
   private SystemActor.Stats statsOf(ActorRef<SystemActor.Command> s) {

@@ -22,11 +22,11 @@ final class TestOutboxes {
   }
 
   static Outbox outbox(String clientId) {
-    return new Outbox(clientId, 1024, 4 * 1024 * 1024, new Recorded());
+    return new Outbox(clientId, 1024, 4 * 1024 * 1024, new Recorded(), io.pekkosocket.ws.FrameCounters.NONE);
   }
 
   static Outbox outbox(String clientId, Recorded r, int maxFrames) {
-    return new Outbox(clientId, maxFrames, 4 * 1024 * 1024, r);
+    return new Outbox(clientId, maxFrames, 4 * 1024 * 1024, r, io.pekkosocket.ws.FrameCounters.NONE);
   }
 
   /** Every frame queued so far, as text. */

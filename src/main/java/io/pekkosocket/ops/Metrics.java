@@ -1,0 +1,151 @@
+package io.pekkosocket.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pekkosocket.ws.FrameCounters;
+import io.pekkosocket.ws.Outbox;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The server's Prometheus metrics (Micrometer), one instance per server, scraped at {@code GET /metrics}. Labels
+ * are bounded: close codes, operations, statuses and handshake-failure reasons come from fixed sets; nothing is
+ * labelled per client, group or system.
+ */
+public final class Metrics implements FrameCounters {
+  /** Operations of the API; anything else is counted as {@code unknown}. */
+  private static final Set<String> OPERATIONS = Set.of("register", "send_to_client", "send_to_clients",
+      "send_to_group", "send_to_system", "bind_to_group", "unbind_from_group", "get_online_list",
+      "get_all_groups", "close_client");
+  private static final Set<Integer> CLOSE_CODES = Set.of(1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009,
+      1010, 1011, 1012, 1013);
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Set<Outbox> live = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger systems = new AtomicInteger();
+  private final AtomicInteger groups = new AtomicInteger();
+  private final Counter connects;
+  private final Counter framesAccepted;
+  private final Counter framesRefused;
+  private final Counter framesWritten;
+  private final Counter slowConsumerCloses;
+
+  public Metrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    Gauge.builder("socket_connections_open", live, Set::size)
+        .description("WebSocket connections open now").register(registry);
+    Gauge.builder("socket_outbound_queue_frames", live, Metrics::queued)
+        .description("Frames waiting in all outbound queues").register(registry);
+    Gauge.builder("socket_outbound_queue_frames_max", live, Metrics::deepest)
+        .description("Frames waiting in the fullest outbound queue").register(registry);
+    Gauge.builder("socket_systems_registered", systems, AtomicInteger::get).register(registry);
+    Gauge.builder("socket_groups_live", groups, AtomicInteger::get).register(registry);
+    connects = Counter.builder("socket_connects_total").description("Accepted WebSocket connections")
+        .register(registry);
+    framesAccepted = Counter.builder("socket_frames_queued_total")
+        .description("Frames accepted into an outbound queue (the delivered counts)").register(registry);
+    framesRefused = Counter.builder("socket_frames_dropped_total")
+        .description("Frames refused: queue full or connection closing").register(registry);
+    framesWritten = Counter.builder("socket_frames_written_total").description("Frames written to sockets")
+        .register(registry);
+    slowConsumerCloses = Counter.builder("socket_slow_consumer_closes_total")
+        .description("Connections closed with 1013 because their queue overflowed").register(registry);
+  }
+
+  private static double queued(Set<Outbox> live) {
+    long sum = 0;
+    for (Outbox o : live) sum += o.depth();
+    return sum;
+  }
+
+  private static double deepest(Set<Outbox> live) {
+    int max = 0;
+    for (Outbox o : live) max = Math.max(max, o.depth());
+    return max;
+  }
+
+  public void connectionOpened(Outbox outbox) {
+    live.add(outbox);
+    connects.increment();
+  }
+
+  /** A connection ended with {@code code} (1006 when no close frame was exchanged). */
+  public void connectionClosed(Outbox outbox, int code) {
+    live.remove(outbox);
+    String label = CLOSE_CODES.contains(code) ? Integer.toString(code) : "other";
+    Counter.builder("socket_disconnects_total").tag("code", label)
+        .description("Ended WebSocket connections by close code").register(registry).increment();
+    if (code == Outbox.TRY_AGAIN_LATER) slowConsumerCloses.increment();
+  }
+
+  public int openConnections() {
+    return live.size();
+  }
+
+  /** A handshake on /ws that did not become a client; {@code reason} comes from a fixed set. */
+  public void handshakeFailed(String reason) {
+    Counter.builder("socket_handshake_failures_total").tag("reason", reason).register(registry).increment();
+  }
+
+  public void apiRequest(String operation, int status, long nanos) {
+    Timer.builder("socket_api_requests")
+        .tag("operation", OPERATIONS.contains(operation) ? operation : "unknown")
+        .tag("status", Integer.toString(status))
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(100_000))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void systemRegistered() {
+    systems.incrementAndGet();
+  }
+
+  public void groupStarted() {
+    groups.incrementAndGet();
+  }
+
+  public void groupStopped() {
+    groups.decrementAndGet();
+  }
+
+  @Override
+  public void accepted() {
+    framesAccepted.increment();
+  }
+
+  @Override
+  public void refused() {
+    framesRefused.increment();
+  }
+
+  @Override
+  public void written() {
+    framesWritten.increment();
+  }
+
+  /** The Prometheus text exposition. */
+  public String scrape() {
+    return registry.scrape();
+  }
+}
