@@ -1,6 +1,7 @@
 package io.pekkosocket;
 
 import io.pekkosocket.actors.SystemActor;
+import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.registry.SystemStore;
 import io.pekkosocket.wire.ApiResult;
@@ -40,14 +41,15 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   public record Found(String systemId, ActorRef<SystemActor.Command> system) {}
 
-  /** Shutdown: tells every system to close its connections with {@code code}, sending no 1002. */
-  public record Drain(int code, String reason) implements Command {}
+  /** Shutdown: every system closes its connections with {@code code} over {@code window}, sending no 1002. */
+  public record Drain(int code, String reason, java.time.Duration window) implements Command {}
 
   private record Stored(String systemId, Throwable failure, ActorRef<ApiResult> replyTo) implements Command {}
 
   private final Settings settings;
   private final SystemStore store;
   private final Metrics metrics;
+  private final Faults faults;
   private final Executor blocking;
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
   private final Set<String> storing = new HashSet<>();
@@ -55,13 +57,14 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   /** @param registered the systems already in the store (loaded before the actor system started) */
   public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
-      Metrics metrics) {
-    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, metrics));
+      Metrics metrics, Faults faults) {
+    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, metrics, faults));
   }
 
   private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered,
-      Metrics metrics) {
+      Metrics metrics, Faults faults) {
     super(ctx);
+    this.faults = faults;
     this.metrics = metrics;
     this.settings = settings;
     this.store = store;
@@ -114,7 +117,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private void spawnSystem(String systemId) {
-    systems.put(systemId, getContext().spawn(SystemActor.create(systemId, settings, metrics), "system-" + (++seq)));
+    systems.put(systemId, getContext().spawn(SystemActor.create(systemId, settings, metrics, faults), "system-" + (++seq)));
     metrics.systemRegistered();
   }
 
@@ -131,7 +134,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onDrain(Drain m) {
-    systems.values().forEach(s -> s.tell(new SystemActor.Drain(m.code(), m.reason())));
+    systems.values().forEach(s -> s.tell(new SystemActor.Drain(m.code(), m.reason(), m.window())));
     return this;
   }
 }

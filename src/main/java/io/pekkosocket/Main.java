@@ -1,6 +1,7 @@
 package io.pekkosocket;
 
 import com.typesafe.config.Config;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import io.pekkosocket.auth.Tokens;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -28,7 +29,24 @@ public final class Main {
         System.err.println("pekko-socket failed to start: " + error.getMessage());
         System.exit(1);
       }
+      onSigterm(server);
     });
+  }
+
+  private enum SigTerm implements CoordinatedShutdown.Reason { INSTANCE }
+
+  /**
+   * SIGTERM runs the coordinated shutdown (drain, then stop) and exits 0 once it has finished, instead of the JVM's
+   * default 143. Other signals keep Pekko's shutdown hook.
+   */
+  private static void onSigterm(Server server) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal ->
+          CoordinatedShutdown.get(server.system()).runAll(SigTerm.INSTANCE)
+              .whenComplete((done, failure) -> System.exit(failure == null ? 0 : 1)));
+    } catch (IllegalArgumentException unsupported) {
+      // no TERM handling on this platform (or -Xrs): Pekko's JVM shutdown hook still drains
+    }
   }
 
   static int printToken(Settings settings, String[] args) {

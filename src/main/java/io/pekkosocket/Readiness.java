@@ -12,6 +12,10 @@ public final class Readiness {
     return state;
   }
 
+  public boolean isDraining() {
+    return "draining".equals(state);
+  }
+
   void ready() {
     state = "ready";
   }

@@ -7,7 +7,9 @@ import io.pekkosocket.http.Envelopes;
 import io.pekkosocket.http.HealthRoutes;
 import io.pekkosocket.http.SocketRoutes;
 import io.pekkosocket.ws.Outbox;
+import com.typesafe.config.ConfigFactory;
 import io.pekkosocket.auth.Tokens;
+import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.registry.SystemStore;
 import java.time.Duration;
@@ -47,7 +49,17 @@ public final class Server {
    * binds. Blocks only for the registry's initial load, before any actor runs.
    */
   public static CompletionStage<Server> start(Config config) {
-    Settings settings = Settings.from(config);
+    return start(config, Faults.NONE);
+  }
+
+  /** As {@link #start(Config)}, with a fault-injection hook (tests only). */
+  public static CompletionStage<Server> start(Config baseConfig, Faults faults) {
+    Settings settings = Settings.from(baseConfig);
+    // the drain phase must be allowed to last the whole drain window and the last close handshakes
+    Config config = ConfigFactory.parseMap(java.util.Map.of(
+            "pekko.coordinated-shutdown.phases.service-unbind.timeout",
+            settings.drain().plus(settings.closeTimeout()).plusSeconds(5).toMillis() + "ms"))
+        .withFallback(baseConfig);
     Logging.apply(settings.logLevel());
     SystemStore store;
     List<String> registered;
@@ -66,7 +78,7 @@ public final class Server {
 
     Metrics metrics = new Metrics();
     ActorSystem<Guardian.Command> system =
-        ActorSystem.create(Guardian.create(settings, store, registered, metrics), "pekko-socket", config);
+        ActorSystem.create(Guardian.create(settings, store, registered, metrics, faults), "pekko-socket", config);
     system.getWhenTerminated().thenRun(store::close);
     Readiness readiness = new Readiness();
     ObjectMapper mapper = new ObjectMapper();
@@ -75,7 +87,7 @@ public final class Server {
       Route build() {
         return envelopes.handled(concat(
             new HealthRoutes(readiness, envelopes, metrics).routes(),
-            new SocketRoutes(system, system, settings, envelopes, tokens, metrics).routes(),
+            new SocketRoutes(system, system, settings, envelopes, tokens, metrics, readiness).routes(),
             new ApiRoutes(system, system, settings, mapper, envelopes, tokens, metrics).routes()));
       }
     }.build();
@@ -83,7 +95,7 @@ public final class Server {
     return Http.get(system).newServerAt(settings.host(), settings.port()).bind(route)
         .thenApply(binding -> {
           readiness.ready();
-          addDrain(system, binding, readiness, settings);
+          addDrain(system, binding, readiness, settings, metrics);
           log.info("pekko-socket listening on {}", binding.localAddress());
           return new Server(system, binding, settings);
         })
@@ -94,20 +106,38 @@ public final class Server {
         });
   }
 
-  /** Shutdown order: not ready, stop accepting, close every WebSocket (no 1002), then let Pekko finish. */
+  /**
+   * Shutdown order: /health/ready turns 503 and new WebSockets are refused; every WebSocket is closed with 1012,
+   * spread over {@code socket.shutdown.drain}, with no 1002; once none is left (or the window and the close timeout
+   * have passed) the port is unbound and the remaining HTTP connections end.
+   */
   private static void addDrain(ActorSystem<Guardian.Command> system, ServerBinding binding, Readiness readiness,
-      Settings settings) {
+      Settings settings, Metrics metrics) {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
     cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "socket-not-ready", () -> {
       readiness.draining();
+      log.info("draining {} connections over {}", metrics.openConnections(), settings.drain());
       return CompletableFuture.completedFuture(Done.getInstance());
     });
-    cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "socket-unbind",
-        () -> binding.unbind().thenApply(x -> Done.getInstance()));
-    cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "socket-close-connections", () -> {
-      system.tell(new Guardian.Drain(Outbox.SERVICE_RESTART, "service restart"));
-      return binding.terminate(settings.closeTimeout().plusSeconds(1)).thenApply(x -> Done.getInstance());
+    cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "socket-drain", () -> {
+      system.tell(new Guardian.Drain(Outbox.SERVICE_RESTART, "service restart", settings.drain()));
+      long deadline = System.nanoTime() + settings.drain().plus(settings.closeTimeout()).toNanos();
+      CompletableFuture<Done> drained = new CompletableFuture<>();
+      awaitNoConnections(system, metrics, deadline, drained);
+      return drained.thenCompose(d -> binding.unbind()).thenApply(x -> Done.getInstance());
     });
+    cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "socket-terminate-http",
+        () -> binding.terminate(Duration.ofSeconds(1)).thenApply(x -> Done.getInstance()));
+  }
+
+  private static void awaitNoConnections(ActorSystem<?> system, Metrics metrics, long deadline,
+      CompletableFuture<Done> drained) {
+    if (metrics.openConnections() == 0 || System.nanoTime() > deadline) {
+      drained.complete(Done.getInstance());
+      return;
+    }
+    system.scheduler().scheduleOnce(Duration.ofMillis(50),
+        () -> awaitNoConnections(system, metrics, deadline, drained), system.executionContext());
   }
 
   /** The configured secret, or a random one (with a warning and a ready-to-paste admin token). */

@@ -42,7 +42,8 @@ public record Settings(
     boolean requireConnectToken,
     List<String> allowedOrigins,
     List<String> preRegisteredSystems,
-    String logLevel) {
+    String logLevel,
+    Duration drain) {
 
   /** Environment variables and the keys they set. */
   public static final Map<String, String> ENV = Map.ofEntries(
@@ -57,7 +58,8 @@ public record Settings(
       Map.entry("SOCKET_WS_OUTBOUND_BYTES", "socket.ws.outbound-buffer.bytes"),
       Map.entry("SOCKET_WS_REQUIRE_TOKEN", "socket.ws.require-token"),
       Map.entry("SOCKET_JWT_SECRET", "socket.auth.jwt-secret"),
-      Map.entry("SOCKET_LOG_LEVEL", "socket.log-level"));
+      Map.entry("SOCKET_LOG_LEVEL", "socket.log-level"),
+      Map.entry("SOCKET_SHUTDOWN_DRAIN", "socket.shutdown.drain"));
 
   public static Settings from(Config c) {
     Config s = c.getConfig("socket");
@@ -87,7 +89,8 @@ public record Settings(
         s.getBoolean("ws.require-token"),
         List.copyOf(s.getStringList("ws.allowed-origins")),
         List.copyOf(s.getStringList("systems")),
-        s.getString("log-level"));
+        s.getString("log-level"),
+        s.getDuration("shutdown.drain"));
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.pekkosocket.actors;
 
+import io.pekkosocket.ops.Faults;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -41,15 +43,25 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   public enum Stop implements Command { INSTANCE }
 
   private final FrameEncoder encoder;
+  private final String systemId;
+  private final Faults faults;
   private final boolean notices;
   private final Map<String, Outbox> members = new LinkedHashMap<>();
 
-  public static Behavior<Command> create(FrameEncoder encoder, boolean membershipNotices) {
-    return Behaviors.setup(ctx -> new GroupActor(ctx, encoder, membershipNotices));
+  /** Failures resume with the member map as it was (see {@link SystemActor#create}). */
+  public static Behavior<Command> create(String systemId, FrameEncoder encoder, boolean membershipNotices,
+      Faults faults) {
+    return Behaviors.withMdc(Command.class, Map.of("systemId", systemId),
+        Behaviors.supervise(Behaviors.<Command>setup(ctx ->
+                new GroupActor(ctx, systemId, encoder, membershipNotices, faults)))
+            .onFailure(Exception.class, SupervisorStrategy.resume()));
   }
 
-  private GroupActor(ActorContext<Command> ctx, FrameEncoder encoder, boolean notices) {
+  private GroupActor(ActorContext<Command> ctx, String systemId, FrameEncoder encoder, boolean notices,
+      Faults faults) {
     super(ctx);
+    this.systemId = systemId;
+    this.faults = faults;
     this.encoder = encoder;
     this.notices = notices;
   }
@@ -80,6 +92,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   }
 
   private Behavior<Command> onSend(Send m) {
+    faults.check("group", systemId);
     String messageId = Ids.newMessageId();
     int delivered = fanOut(encoder.push(messageId, m.push()));
     m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));

@@ -1,6 +1,7 @@
 package io.pekkosocket.actors;
 
 import io.pekkosocket.Settings;
+import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -70,8 +72,13 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   // ---- operations ----
 
-  /** Server shutdown: from now on nobody gets 1002, and every connection is closed with {@code code}. */
-  public record Drain(int code, String reason) implements Command {}
+  /**
+   * Server shutdown: from now on nobody gets 1002, and every connection is closed with {@code code}, spread evenly
+   * over {@code window} so that clients do not all reconnect at once.
+   */
+  public record Drain(int code, String reason, java.time.Duration window) implements Command {}
+
+  private enum DrainTick implements Command { INSTANCE }
 
   /** What the system holds right now (tests, metrics). */
   public record GetStats(ActorRef<Stats> replyTo) implements Command {}
@@ -101,18 +108,30 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private final Settings settings;
   private final FrameEncoder encoder;
   private final Metrics metrics;
+  private final Faults faults;
+  private final java.util.ArrayDeque<Client> toDrain = new java.util.ArrayDeque<>();
+  private int drainBatch;
+  private Drain drain;
   private final Map<String, Client> clients = new HashMap<>();
   private final Map<String, Group> groups = new LinkedHashMap<>();
   private long groupSeq;
   private boolean draining;
 
-  public static Behavior<Command> create(String systemId, Settings settings, Metrics metrics) {
-    return Behaviors.setup(ctx -> new SystemActor(ctx, systemId, settings, metrics));
+  /**
+   * A failure while handling one message is logged and the actor resumes with its state as it was: handlers check
+   * everything that can fail before they change state, so a failure leaves no ghost and loses no member.
+   */
+  public static Behavior<Command> create(String systemId, Settings settings, Metrics metrics, Faults faults) {
+    return Behaviors.withMdc(Command.class, Map.of("systemId", systemId),
+        Behaviors.supervise(Behaviors.<Command>setup(ctx -> new SystemActor(ctx, systemId, settings, metrics, faults)))
+            .onFailure(Exception.class, SupervisorStrategy.resume()));
   }
 
-  private SystemActor(ActorContext<Command> ctx, String systemId, Settings settings, Metrics metrics) {
+  private SystemActor(ActorContext<Command> ctx, String systemId, Settings settings, Metrics metrics,
+      Faults faults) {
     super(ctx);
     this.metrics = metrics;
+    this.faults = faults;
     this.systemId = systemId;
     this.settings = settings;
     this.encoder = settings.encoder();
@@ -134,6 +153,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessage(GetAllGroups.class, this::onGetAllGroups)
         .onMessage(CloseClient.class, this::onCloseClient)
         .onMessage(Drain.class, this::onDrain)
+        .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(GetStats.class, this::onGetStats)
         .build();
   }
@@ -176,6 +196,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onSendToClient(SendToClient m) {
+    faults.check("system", systemId);
     String messageId = Ids.newMessageId();
     Client c = clients.get(m.clientId());
     boolean delivered = c != null && c.outbox.offer(WsFrames.text(encoder.push(messageId, m.push())));
@@ -208,6 +229,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onSendToSystem(SendToSystem m) {
+    faults.check("system", systemId);
     String messageId = Ids.newMessageId();
     FrameStart frame = WsFrames.text(encoder.push(messageId, m.push()));
     int delivered = 0;
@@ -219,6 +241,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onBind(Bind m) {
+    faults.check("system", systemId);
     Client c = clients.get(m.clientId());
     if (c == null) {
       // As in the original services: binding an unknown (or already gone) client is a no-op success.
@@ -242,6 +265,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onUnbind(Unbind m) {
+    faults.check("system", systemId);
     Client c = clients.get(m.clientId());
     if (c != null && c.groups.remove(m.groupName())) {
       leaveGroup(m.groupName(), m.clientId(), c, !draining);
@@ -272,10 +296,24 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onDrain(Drain m) {
+    if (draining) return this;
     draining = true;
-    for (Client c : clients.values()) c.ref.tell(new ClientActor.Close(m.code(), m.reason()));
+    drain = m;
+    toDrain.addAll(clients.values());
+    long ticks = Math.max(1, m.window().toMillis() / DRAIN_TICK.toMillis());
+    drainBatch = (int) Math.max(1, (toDrain.size() + ticks - 1) / ticks);
+    return onDrainTick();
+  }
+
+  private Behavior<Command> onDrainTick() {
+    for (int i = 0; i < drainBatch && !toDrain.isEmpty(); i++) {
+      toDrain.poll().ref.tell(new ClientActor.Close(drain.code(), drain.reason()));
+    }
+    if (!toDrain.isEmpty()) getContext().scheduleOnce(DRAIN_TICK, getContext().getSelf(), DrainTick.INSTANCE);
     return this;
   }
+
+  private static final java.time.Duration DRAIN_TICK = java.time.Duration.ofMillis(100);
 
   private Behavior<Command> onGetStats(GetStats m) {
     int memberships = 0;
@@ -292,7 +330,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Group spawnGroup(String groupName) {
     ActorRef<GroupActor.Command> ref = getContext().spawn(
-        GroupActor.create(encoder, settings.membershipNotices()), "g-" + (++groupSeq));
+        GroupActor.create(systemId, encoder, settings.membershipNotices(), faults), "g-" + (++groupSeq));
     metrics.groupStarted();
     return new Group(ref, new LinkedHashSet<>());
   }

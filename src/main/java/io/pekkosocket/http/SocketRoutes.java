@@ -1,6 +1,7 @@
 package io.pekkosocket.http;
 
 import io.pekkosocket.Guardian;
+import io.pekkosocket.Readiness;
 import io.pekkosocket.Settings;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.auth.Tokens;
@@ -41,10 +42,12 @@ public final class SocketRoutes extends AllDirectives {
   private final Duration askTimeout;
   private final Tokens tokens;
   private final Metrics metrics;
+  private final Readiness readiness;
   private final RateLimiter handshakes;
 
   public SocketRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
-      Envelopes envelopes, Tokens tokens, Metrics metrics) {
+      Envelopes envelopes, Tokens tokens, Metrics metrics, Readiness readiness) {
+    this.readiness = readiness;
     this.metrics = metrics;
     this.tokens = tokens;
     this.handshakes = new RateLimiter(settings.handshakesPerSecond());
@@ -71,6 +74,10 @@ public final class SocketRoutes extends AllDirectives {
           && !settings.allowedOrigins().contains(origin.get())) {
         metrics.handshakeFailed("origin");
         return envelopes.complete(StatusCodes.FORBIDDEN, ApiResult.error("origin not allowed"));
+      }
+      if (readiness.isDraining()) {
+        metrics.handshakeFailed("draining");
+        return envelopes.complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("server is shutting down"));
       }
       if (!handshakes.tryAcquire()) {
         metrics.handshakeFailed("rate_limited");

@@ -25,7 +25,7 @@ class GroupActorTest {
 
   @Test
   void joinNotifiesAllMembersIncludingJoinerOnlyOnce() {
-    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create(enc, true));
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
     Outbox a = TestOutboxes.outbox("a");
     Outbox b = TestOutboxes.outbox("b");
     g.tell(new GroupActor.Join("a", a, "ua", "ea"));
@@ -45,7 +45,7 @@ class GroupActorTest {
 
   @Test
   void sendCountsAcceptedQueuesAndLeaveNotifiesTheRest() {
-    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create(enc, true));
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
     TestOutboxes.Recorded full = new TestOutboxes.Recorded();
     Outbox a = TestOutboxes.outbox("a");
     Outbox tiny = TestOutboxes.outbox("tiny", full, 1);
@@ -68,7 +68,7 @@ class GroupActorTest {
 
   @Test
   void leaveWithoutNotifyAndNoticesOffSendNothing() {
-    ActorRef<GroupActor.Command> quiet = kit.spawn(GroupActor.create(enc, false));
+    ActorRef<GroupActor.Command> quiet = kit.spawn(GroupActor.create("s", enc, false, io.pekkosocket.ops.Faults.NONE));
     Outbox a = TestOutboxes.outbox("a");
     Outbox b = TestOutboxes.outbox("b");
     quiet.tell(new GroupActor.Join("a", a, "", ""));
@@ -79,7 +79,7 @@ class GroupActorTest {
     assertEquals(List.of("a"), members.receiveMessage());
     assertEquals(List.of(), TestOutboxes.taken(a));
 
-    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create(enc, true));
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
     g.tell(new GroupActor.Join("a", a, "", ""));
     g.tell(new GroupActor.Join("b", b, "", ""));
     g.tell(new GroupActor.GetMembers(members.getRef()));
@@ -93,7 +93,7 @@ class GroupActorTest {
 
   @Test
   void stopEndsTheGroup() {
-    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create(enc, true));
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
     TestProbe<Object> watcher = kit.createTestProbe();
     g.tell(GroupActor.Stop.INSTANCE);
     watcher.expectTerminated(g);

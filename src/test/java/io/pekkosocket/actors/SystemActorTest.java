@@ -32,7 +32,7 @@ class SystemActorTest {
   private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
 
   private ActorRef<SystemActor.Command> newSystem() {
-    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, new io.pekkosocket.ops.Metrics()));
+    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, new io.pekkosocket.ops.Metrics(), io.pekkosocket.ops.Faults.NONE));
   }
 
   private SystemActor.Stats statsOf(ActorRef<SystemActor.Command> s) {
@@ -127,7 +127,7 @@ class SystemActorTest {
     call(s, new SystemActor.Bind("b", "g", "", "", reply.getRef()));
     call(s, new SystemActor.SendToGroup("g", PUSH, reply.getRef())); // answered by the group: joins are done
     assertEquals(4, TestOutboxes.taken(a).size()); // welcome, two joins, the push
-    s.tell(new SystemActor.Drain(Outbox.SERVICE_RESTART, "service restart"));
+    s.tell(new SystemActor.Drain(Outbox.SERVICE_RESTART, "service restart", java.time.Duration.ZERO));
     TestProbe<Object> waiter = kit.createTestProbe();
     waiter.awaitAssert(() -> {
       assertEquals(Outbox.SERVICE_RESTART, ra.closedWith.get());

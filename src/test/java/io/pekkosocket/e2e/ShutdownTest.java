@@ -1,0 +1,76 @@
+package io.pekkosocket.e2e;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.pekkosocket.Api;
+import io.pekkosocket.ServerProcess;
+import io.pekkosocket.WsClient;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** SIGTERM: readiness 503 first, every client closed with 1012 over the drain window, no 1002, exit 0. */
+class ShutdownTest {
+
+  @Test
+  void sigtermDrainsEveryConnectionAndExitsZero() throws Exception {
+    try (ServerProcess p = new ServerProcess(Files.createTempDirectory("pekko-socket-drain"),
+        "-Dsocket.shutdown.drain=2s")) {
+      p.awaitReady();
+      Api api = p.api();
+      api.post("register", null, "{\"systemId\":\"s1\"}");
+      api.post("register", null, "{\"systemId\":\"s2\"}");
+      List<WsClient> clients = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        WsClient c = WsClient.open("ws://127.0.0.1:" + p.port + "/ws?systemId=s" + (1 + i % 2), Map.of());
+        c.awaitWelcome();
+        api.post("bind_to_group", "s" + (1 + i % 2), "{\"clientId\":" + Api.q(c.clientId) + ",\"groupName\":\"g\"}");
+        clients.add(c);
+      }
+      // every member has seen all joins of its group: 15 per group
+      for (WsClient c : clients) {
+        int index = clients.indexOf(c);
+        int joinsAfter = 15 - index / 2;
+        for (int k = 0; k < joinsAfter; k++) assertEquals(1001, c.nextJson().get("code").asInt());
+      }
+
+      // watch readiness on one kept-alive connection; note when it first answers 503
+      AtomicLong first503 = new AtomicLong();
+      Thread watcher = new Thread(() -> {
+        while (first503.get() == 0) {
+          try {
+            if (api.get("/health/ready").status() == 503) first503.set(System.nanoTime());
+          } catch (AssertionError unbound) {
+            return;
+          }
+        }
+      });
+      watcher.start();
+      long termAt = System.nanoTime();
+      p.process.destroy(); // SIGTERM
+      long firstClose = Long.MAX_VALUE;
+      long lastClose = 0;
+      for (WsClient c : clients) {
+        WsClient.Closed closed = c.awaitClose();
+        assertEquals(1012, closed.code(), "service restart");
+        long at = System.nanoTime();
+        firstClose = Math.min(firstClose, at);
+        lastClose = Math.max(lastClose, at);
+      }
+      assertTrue(p.process.waitFor(15, TimeUnit.SECONDS), "exits within the window plus a few seconds");
+      assertEquals(0, p.process.exitValue(), p.logText());
+      watcher.join(5_000);
+      assertTrue(first503.get() != 0, "readiness answered 503");
+      assertTrue(first503.get() < firstClose, "readiness turned 503 before the first close");
+      assertTrue(lastClose - termAt < TimeUnit.SECONDS.toNanos(2 + 4), "closed within the drain window");
+      assertTrue(lastClose - firstClose > TimeUnit.MILLISECONDS.toNanos(1_000), "closes spread over the window");
+      for (WsClient c : clients) {
+        for (String frame : c.drain()) assertFalse(frame.contains("\"code\":1002"), "no 1002 during a drain");
+      }
+    }
+  }
+}
