@@ -19,7 +19,12 @@ public final class WsClient implements AutoCloseable {
   public static final Duration TIMEOUT = Duration.ofSeconds(15);
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-  public record Closed(int code, String reason) {}
+  /** How the connection ended; {@code atNanos} is System.nanoTime() when the client saw it. */
+  public record Closed(int code, String reason, long atNanos) {
+    public Closed(int code, String reason) {
+      this(code, reason, System.nanoTime());
+    }
+  }
 
   private final LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
   private final CompletableFuture<Closed> closed = new CompletableFuture<>();
@@ -125,6 +130,10 @@ public final class WsClient implements AutoCloseable {
     } catch (Exception e) {
       throw new AssertionError("connection was not closed within " + TIMEOUT, e);
     }
+  }
+
+  public CompletableFuture<Closed> closedFuture() {
+    return closed;
   }
 
   public boolean isClosed() {
