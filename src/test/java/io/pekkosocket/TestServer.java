@@ -31,6 +31,10 @@ public final class TestServer implements AutoCloseable {
   }
 
   public static TestServer start(Map<String, Object> overrides) {
+    return start(overrides, io.pekkosocket.ops.Faults.NONE);
+  }
+
+  public static TestServer start(Map<String, Object> overrides, io.pekkosocket.ops.Faults faults) {
     Path dataDir;
     try {
       dataDir = overrides.containsKey("socket.data-dir") ? Path.of((String) overrides.get("socket.data-dir"))
@@ -46,7 +50,7 @@ public final class TestServer implements AutoCloseable {
         .withFallback(ConfigFactory.defaultReference())
         .resolve();
     try {
-      return new TestServer(Server.start(config).toCompletableFuture().get(30, TimeUnit.SECONDS), dataDir);
+      return new TestServer(Server.start(config, faults).toCompletableFuture().get(30, TimeUnit.SECONDS), dataDir);
     } catch (Exception e) {
       throw new IllegalStateException("test server did not start", e);
     }

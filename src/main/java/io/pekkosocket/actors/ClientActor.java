@@ -27,7 +27,8 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   private final Outbox outbox;
 
   public static Behavior<Command> create(String clientId, Outbox outbox) {
-    return Behaviors.setup(ctx -> new ClientActor(ctx, clientId, outbox));
+    return Behaviors.withMdc(Command.class, java.util.Map.of("clientId", clientId),
+        Behaviors.setup(ctx -> new ClientActor(ctx, clientId, outbox)));
   }
 
   private ClientActor(ActorContext<Command> ctx, String clientId, Outbox outbox) {
