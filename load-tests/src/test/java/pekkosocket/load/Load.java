@@ -1,0 +1,150 @@
+package pekkosocket.load;
+
+import static io.gatling.javaapi.http.HttpDsl.http;
+
+import io.gatling.http.action.ws.WsInboundMessage;
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Parameters and helpers shared by the simulations. Every parameter is a system property:
+ * {@code -Durl=http://127.0.0.1:7800 -Dtoken=<admin JWT> -Dsystem=load -Dclients=... -Drate=... -Dduration=...}.
+ * Traffic goes to the loopback URL given (127.0.0.0/8 only) and every scenario ends by itself.
+ */
+final class Load {
+  private Load() {}
+
+  static String url() {
+    String url = System.getProperty("url", "http://127.0.0.1:7800");
+    String host = URI.create(url).getHost();
+    if (!(host.startsWith("127.") || host.equals("localhost"))) {
+      throw new IllegalArgumentException("load tests only target loopback (127.0.0.0/8), not " + host);
+    }
+    return url;
+  }
+
+  static String wsUrl() {
+    return url().replaceFirst("^http", "ws");
+  }
+
+  static String token() {
+    String t = System.getProperty("token", System.getenv().getOrDefault("SOCKET_ADMIN_TOKEN", ""));
+    if (t.isEmpty()) throw new IllegalArgumentException("pass an admin token: -Dtoken=... (pekko-socket.jar token --role admin)");
+    return t;
+  }
+
+  static String bearer() {
+    return "Bearer " + token();
+  }
+
+  static String system() {
+    return System.getProperty("system", "load");
+  }
+
+  static int intProp(String name, int def) {
+    return Integer.getInteger(name, def);
+  }
+
+  /** HTTP and WebSocket protocol; WebSocket source addresses spread over 127.0.0.1..N when -DsourceAddresses=N. */
+  static HttpProtocolBuilder protocol() {
+    HttpProtocolBuilder p = http.baseUrl(url()).wsBaseUrl(wsUrl()).shareConnections()
+        .acceptHeader("application/json").contentTypeHeader("application/json")
+        .wsUnmatchedInboundMessageBufferSize(intProp("buffer", 10_000));
+    int sources = intProp("sourceAddresses", 1);
+    if (sources > 1) {
+      List<String> addresses = new ArrayList<>();
+      for (int i = 1; i <= sources; i++) addresses.add("127.0.0." + i);
+      p = p.localAddresses(addresses);
+    }
+    return p;
+  }
+
+  /** Registers the load system (a duplicate is fine: it is already there). */
+  static void registerSystem() {
+    try {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url() + "/api/register"))
+          .header("Authorization", bearer()).timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"systemId\":\"" + system() + "\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) throw new IllegalStateException("register failed: " + r.statusCode() + " " + r.body());
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException("server not reachable at " + url(), e);
+    }
+  }
+
+  /** ~100-byte payload with a sequence number and the send time (epoch ms). */
+  static String payload(long seq) {
+    return "{\"seq\":" + seq + ",\"ts\":" + System.currentTimeMillis() + ",\"pad\":\"the quick brown fox jumps over the lazy dog\"}";
+  }
+
+  /** A number that follows {@code key} in a frame ("seq", "ts"), or -1. */
+  static long number(String frame, String key) {
+    int i = frame.indexOf("\"" + key + "\":");
+    if (i < 0) return -1;
+    i += key.length() + 3;
+    long v = 0;
+    boolean any = false;
+    while (i < frame.length() && Character.isDigit(frame.charAt(i))) {
+      v = v * 10 + (frame.charAt(i++) - '0');
+      any = true;
+    }
+    return any ? v : -1;
+  }
+
+  static String text(WsInboundMessage m) {
+    return m instanceof WsInboundMessage.Text t ? t.message() : "";
+  }
+
+  /** End-to-end latency histogram in milliseconds (send time in the payload to the receive time at the client). */
+  static final class Latency {
+    private final AtomicLongArray counts = new AtomicLongArray(60_001);
+
+    void record(long millis) {
+      counts.incrementAndGet((int) Math.max(0, Math.min(60_000, millis)));
+    }
+
+    long total() {
+      long n = 0;
+      for (int i = 0; i < counts.length(); i++) n += counts.get(i);
+      return n;
+    }
+
+    long percentile(double p) {
+      long total = total();
+      long rank = (long) Math.ceil(p / 100.0 * total);
+      long seen = 0;
+      for (int i = 0; i < counts.length(); i++) {
+        seen += counts.get(i);
+        if (seen >= rank && total > 0) return i;
+      }
+      return -1;
+    }
+
+    String report(String name) {
+      return String.format("%s delivery latency (ms, 1 ms resolution): n=%d p50=%d p95=%d p99=%d p99.9=%d max=%d",
+          name, total(), percentile(50), percentile(95), percentile(99), percentile(99.9), percentile(100));
+    }
+
+    void write(String name) {
+      String line = report(name);
+      System.out.println(line);
+      try {
+        Path out = Path.of("target", "latency-" + name + ".txt");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, line + System.lineSeparator());
+      } catch (IOException e) {
+        System.err.println("could not write latency report: " + e);
+      }
+    }
+  }
+}
