@@ -23,6 +23,7 @@ public class GroupFanOut extends Simulation {
   static final String GROUP = "fanout-" + System.currentTimeMillis();
   static final AtomicLong SENT = new AtomicLong();
   static final AtomicLong SENDER_DONE = new AtomicLong();
+  static final AtomicLong BOUND = new AtomicLong();
   static final Load.Latency LATENCY = new Load.Latency();
 
   @Override
@@ -63,6 +64,10 @@ public class GroupFanOut extends Simulation {
           .header("Authorization", Load.bearer()).header("SystemId", Load.system())
           .body(StringBody(s -> "{\"clientId\":\"" + s.getString("clientId") + "\",\"groupName\":\"" + GROUP + "\"}"))
           .check(jsonPath("$.code").is("0")))
+      .exec(s -> {
+        BOUND.incrementAndGet();
+        return s;
+      })
       // wait for the sender to start and finish, consuming as we go
       .asLongAs(s -> SENDER_DONE.get() == 0).on(pause(Duration.ofSeconds(1)).exec(consume()))
       .pause(Duration.ofSeconds(3)) // the last frames in flight
@@ -72,6 +77,9 @@ public class GroupFanOut extends Simulation {
       .exec(ws("close").close());
 
   ScenarioBuilder sender = scenario("sender")
+      // starts once every member is in the group (and has seen the joins settle)
+      .asLongAs(s -> BOUND.get() < CLIENTS).on(pause(Duration.ofMillis(200)))
+      .pause(Duration.ofSeconds(2))
       .during(Duration.ofSeconds(DURATION)).on(
           pace(Duration.ofNanos(1_000_000_000L / RATE))
               .exec(http("send_to_group").post("/api/send_to_group")
@@ -91,7 +99,7 @@ public class GroupFanOut extends Simulation {
   {
     setUp(
         members.injectOpen(rampUsers(CLIENTS).during(RAMP)),
-        sender.injectOpen(nothingFor(Duration.ofSeconds(RAMP + 5)), atOnceUsers(1)))
+        sender.injectOpen(atOnceUsers(1)))
         .protocols(Load.protocol())
         .maxDuration(Duration.ofSeconds(RAMP + DURATION + 60))
         .assertions(
