@@ -64,11 +64,7 @@ public class ConnectStorm extends Simulation {
           pace(Duration.ofSeconds(EVERY))
               .exec(http("send_to_system").post("/api/send_to_system")
                   .header("Authorization", Load.bearer()).header("SystemId", Load.system())
-                  .body(StringBody(s -> "{\"code\":300,\"data\":" + Load.payload(PUSHES.get()) + "}")))
-              .exec(s -> {
-                PUSHES.incrementAndGet();
-                return s;
-              }));
+                  .body(StringBody(s -> "{\"code\":300,\"data\":" + Load.payload(PUSHES.getAndIncrement()) + "}"))));
 
   {
     setUp(
