@@ -13,8 +13,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * unicast: {@code clients} connections; send_to_client at {@code rate} requests per second for {@code duration}
- * seconds, each to a random client. Request latency is Gatling's; delivery latency (payload timestamp to receipt)
+ * unicast: {@code clients} connections; {@code senders} backend workers call send_to_client at {@code rate}
+ * requests per second in all for {@code duration} seconds, each to a random client. Request latency is Gatling's; delivery latency (payload timestamp to receipt)
  * goes to target/latency-unicast.txt, and every client checks that it received what was delivered to it.
  */
 public class Unicast extends Simulation {
@@ -64,16 +64,21 @@ public class Unicast extends Simulation {
       .exec(consume())
       .exec(ws("close").close());
 
+  /** A fixed pool of senders, each paced, so that HTTP connections are kept alive and reused as a backend would. */
+  static final int SENDERS = Load.intProp("senders", 32);
+
   ScenarioBuilder senders = scenario("senders")
-      .exec(http("send_to_client").post("/api/send_to_client")
-          .header("Authorization", Load.bearer()).header("SystemId", Load.system())
-          .body(StringBody(s -> "{\"clientId\":\"" + IDS.get(ThreadLocalRandom.current().nextInt(IDS.size()))
-              + "\",\"code\":200,\"data\":" + Load.payload(0) + "}"))
-          .check(jsonPath("$.data.delivered").ofBoolean().is(true)))
-      .exec(s -> {
-        DELIVERED.incrementAndGet();
-        return s;
-      });
+      .during(Duration.ofSeconds(DURATION)).on(
+          pace(Duration.ofNanos(1_000_000_000L * SENDERS / RATE))
+              .exec(http("send_to_client").post("/api/send_to_client")
+                  .header("Authorization", Load.bearer()).header("SystemId", Load.system())
+                  .body(StringBody(s -> "{\"clientId\":\"" + IDS.get(ThreadLocalRandom.current().nextInt(IDS.size()))
+                      + "\",\"code\":200,\"data\":" + Load.payload(0) + "}"))
+                  .check(jsonPath("$.data.delivered").ofBoolean().is(true)))
+              .exec(s -> {
+                DELIVERED.incrementAndGet();
+                return s;
+              }));
 
   ScenarioBuilder done = scenario("done").exec(s -> {
     DONE.set(1);
@@ -83,8 +88,7 @@ public class Unicast extends Simulation {
   {
     setUp(
         receivers.injectOpen(rampUsers(CLIENTS).during(RAMP)),
-        senders.injectOpen(nothingFor(Duration.ofSeconds(RAMP + 3)),
-            constantUsersPerSec(RATE).during(Duration.ofSeconds(DURATION))),
+        senders.injectOpen(nothingFor(Duration.ofSeconds(RAMP + 3)), atOnceUsers(SENDERS)),
         done.injectOpen(nothingFor(Duration.ofSeconds(RAMP + 3 + DURATION + 2)), atOnceUsers(1)))
         .protocols(Load.protocol())
         .maxDuration(Duration.ofSeconds(RAMP + DURATION + 60))

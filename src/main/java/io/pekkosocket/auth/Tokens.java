@@ -32,21 +32,41 @@ public final class Tokens {
     }
   }
 
+  /** Verified tokens, so that a backend's token is decoded and its HMAC checked once, not on every call. */
+  private static final int CACHE_MAX = 10_000;
+
+  private record Verified(Claims claims, long expiresAtMillis) {}
+
   private final Algorithm algorithm;
   private final JWTVerifier verifier;
+  private final java.util.concurrent.ConcurrentHashMap<String, Verified> verified =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public Tokens(byte[] secret) {
     this.algorithm = Algorithm.HMAC256(secret);
     this.verifier = JWT.require(algorithm).acceptLeeway(0).build();
   }
 
-  /** The claims of a valid token, or empty for anything that does not verify. Never throws. */
+  /**
+   * The claims of a valid token, or empty for anything that does not verify. Never throws. A token that verified
+   * before is answered from a bounded cache until its {@code exp}; only valid tokens are cached.
+   */
   public Optional<Claims> verify(String token) {
     if (token == null || token.isEmpty() || token.length() > 8192) return Optional.empty();
+    Verified known = verified.get(token);
+    if (known != null) {
+      if (System.currentTimeMillis() < known.expiresAtMillis()) return Optional.of(known.claims());
+      verified.remove(token);
+      return Optional.empty();
+    }
     try {
       DecodedJWT jwt = verifier.verify(token);
-      return Optional.of(new Claims(text(jwt.getClaim("role")), text(jwt.getClaim("systemId")),
-          text(jwt.getClaim("userId"))));
+      Claims claims = new Claims(text(jwt.getClaim("role")), text(jwt.getClaim("systemId")),
+          text(jwt.getClaim("userId")));
+      if (verified.size() >= CACHE_MAX) verified.clear();
+      verified.put(token, new Verified(claims,
+          jwt.getExpiresAtAsInstant() == null ? Long.MAX_VALUE : jwt.getExpiresAtAsInstant().toEpochMilli()));
+      return Optional.of(claims);
     } catch (JWTVerificationException | IllegalArgumentException e) {
       return Optional.empty();
     }

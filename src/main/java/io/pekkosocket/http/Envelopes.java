@@ -32,9 +32,13 @@ public final class Envelopes extends AllDirectives {
   }
 
   private final Marshaller<ApiResult, RequestEntity> marshaller;
+  private final ExceptionHandler exceptionHandler;
+  private final RejectionHandler rejectionHandler;
 
   public Envelopes(ObjectMapper mapper) {
     this.marshaller = Jackson.marshaller(mapper);
+    this.exceptionHandler = exceptions();
+    this.rejectionHandler = rejections();
   }
 
   public Route complete(StatusCode status, ApiResult result) {
@@ -43,7 +47,7 @@ public final class Envelopes extends AllDirectives {
 
   /** Wraps the whole route: every exception and rejection becomes an envelope with the right status. */
   public Route handled(Route inner) {
-    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> inner));
+    return handleExceptions(exceptionHandler, () -> handleRejections(rejectionHandler, () -> inner));
   }
 
   private ExceptionHandler exceptions() {

@@ -35,6 +35,7 @@ public final class Metrics implements FrameCounters {
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Set<Outbox> live = ConcurrentHashMap.newKeySet();
+  private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
   private final AtomicInteger systems = new AtomicInteger();
   private final AtomicInteger groups = new AtomicInteger();
   private final Counter connects;
@@ -107,13 +108,14 @@ public final class Metrics implements FrameCounters {
   }
 
   public void apiRequest(String operation, int status, long nanos) {
-    Timer.builder("socket_api_requests")
-        .tag("operation", OPERATIONS.contains(operation) ? operation : "unknown")
-        .tag("status", Integer.toString(status))
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofNanos(100_000))
-        .maximumExpectedValue(Duration.ofSeconds(10))
-        .register(registry)
+    String op = OPERATIONS.contains(operation) ? operation : "unknown";
+    timers.computeIfAbsent(op + ' ' + status, key -> Timer.builder("socket_api_requests")
+            .tag("operation", op)
+            .tag("status", Integer.toString(status))
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(100_000))
+            .maximumExpectedValue(Duration.ofSeconds(10))
+            .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
   }
 
