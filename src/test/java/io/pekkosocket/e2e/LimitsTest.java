@@ -98,7 +98,8 @@ class LimitsTest {
         }
       }
     }
-    try (TestServer slow = TestServer.start(Map.of("socket.limits.handshakes-per-second", 3))) {
+    // one per second: the second of two back-to-back upgrades is refused unless the first took a whole second
+    try (TestServer slow = TestServer.start(Map.of("socket.limits.handshakes-per-second", 1))) {
       String s = slow.newSystem();
       int refused = 0;
       List<RawWsClient> open = new ArrayList<>();
