@@ -39,6 +39,24 @@ class SettingsTest {
   }
 
   @Test
+  void loadReadsTheNamedFileAndSystemPropertiesWin() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("socket", ".conf");
+    java.nio.file.Files.writeString(file, "socket.http.port = 7444\nsocket.ws.max-frame = 100\n");
+    System.setProperty("config.file", file.toString());
+    System.setProperty("socket.ws.max-frame", "200");
+    try {
+      Settings s = Settings.from(Settings.load());
+      assertEquals(7444, s.port(), "from the file");
+      assertEquals(200, s.maxFrame(), "-D wins over the file");
+      assertEquals(Duration.ofSeconds(25), s.pingInterval(), "defaults underneath");
+    } finally {
+      System.clearProperty("config.file");
+      System.clearProperty("socket.ws.max-frame");
+      com.typesafe.config.ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
   void pekkoDefaultsThatBreakWebSocketsAreOverridden() {
     Config c = ConfigFactory.parseResources("socket-defaults.conf").withFallback(ConfigFactory.defaultReference())
         .resolve();
