@@ -9,7 +9,6 @@ import io.pekkosocket.wire.Ids;
 import io.pekkosocket.wire.Push;
 import io.pekkosocket.ws.Outbox;
 import io.pekkosocket.ws.WsFrames;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
