@@ -143,6 +143,12 @@ class WebSocketProtocolTest {
       String id4 = sendToClient(system, c.clientId, "").data().get("messageId").asText();
       assertEquals("{\"messageId\":\"" + id4 + "\",\"sendUserId\":\"\",\"code\":0,\"msg\":\"\",\"data\":\"\"}\n",
           c.next());
+      String id5 = sendToClient(system, c.clientId, ",\"data\":null").data().get("messageId").asText();
+      assertEquals("{\"messageId\":\"" + id5 + "\",\"sendUserId\":\"\",\"code\":0,\"msg\":\"\",\"data\":\"\"}\n",
+          c.next(), "null data is absent data, as in the Go services");
+      String id6 = sendToClient(system, c.clientId, ",\"data\":true").data().get("messageId").asText();
+      assertEquals("{\"messageId\":\"" + id6 + "\",\"sendUserId\":\"\",\"code\":0,\"msg\":\"\",\"data\":true}\n",
+          c.next());
     }
   }
 
