@@ -2,6 +2,7 @@
 # Runs a load command and reports the server's own cost, independent of the load generator: CPU seconds the
 # server process used (user + system, from /proc/<pid>/stat), the frames it wrote and the API requests it served
 # (from /metrics), and so microseconds of server CPU per delivered frame and per API request.
+# It ends with the server's RSS, heap after GC, threads and heap per held connection (server-stats.sh).
 # With WARMUP=<s> WINDOW=<s> it measures only that window of the run (steady state, after connects and ramp-up);
 # otherwise the whole run.
 # Usage: [WARMUP=20 WINDOW=30] load-tests/measure.sh <server-pid> <server-url> -- <command ...>
@@ -23,11 +24,14 @@ if [ -n "${WINDOW:-}" ]; then
   read -r u0 k0 f0 r0 s0 <<< "$(sample)"
   sleep "$WINDOW"
   read -r u1 k1 f1 r1 s1 <<< "$(sample)"
+  # memory while the connections are still held (forces a full GC, after the CPU window)
+  "$(dirname "$0")/server-stats.sh" "$pid" "$url" | sed 's/^/server: /'
   wait $load || echo "load command exited with $?"
 else
   read -r u0 k0 f0 r0 s0 <<< "$(sample)"
   "$@" || echo "load command exited with $?"
   read -r u1 k1 f1 r1 s1 <<< "$(sample)"
+  "$(dirname "$0")/server-stats.sh" "$pid" "$url" | sed 's/^/server: /'
 fi
 
 awk -v u=$((u1 - u0)) -v k=$((k1 - k0)) -v hz="$hz" -v f=$((f1 - f0)) -v r=$((r1 - r0)) -v s0="$s0" -v s1="$s1" 'BEGIN {
