@@ -85,6 +85,11 @@ public final class RawWsClient implements AutoCloseable {
     }
   }
 
+  /** Reads the welcome frame and returns the clientId it carries. */
+  public String welcomeClientId() throws IOException {
+    return Api.JSON.readTree(read().text()).get("data").get("clientId").asText();
+  }
+
   public Frame read() throws IOException {
     int b0 = in.readUnsignedByte();
     int b1 = in.readUnsignedByte();

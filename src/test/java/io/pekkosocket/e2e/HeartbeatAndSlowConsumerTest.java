@@ -34,7 +34,7 @@ class HeartbeatAndSlowConsumerTest {
     String s = server.newSystem();
     try (WsClient watcher = server.connect(s);
          RawWsClient silent = new RawWsClient(server.port(), "/ws?systemId=" + s, 0)) {
-      String clientId = Api.JSON.readTree(silent.read().text()).get("data").get("clientId").asText();
+      String clientId = silent.welcomeClientId();
       server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(watcher.clientId) + ",\"groupName\":\"g\"}");
       server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(clientId) + ",\"groupName\":\"g\"}");
       boolean sawPing = false;
@@ -75,7 +75,7 @@ class HeartbeatAndSlowConsumerTest {
     String s = server.newSystem();
     try (WsClient fast = server.connect(s);
          RawWsClient slow = new RawWsClient(server.port(), "/ws?systemId=" + s, 4096)) {
-      String slowId = Api.JSON.readTree(slow.read().text()).get("data").get("clientId").asText();
+      String slowId = slow.welcomeClientId();
       server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(fast.clientId) + ",\"groupName\":\"g\"}");
       server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(slowId) + ",\"groupName\":\"g\"}");
       fast.next();

@@ -284,7 +284,7 @@ class WebSocketProtocolTest {
     String system = server.newSystem();
     try (WsClient watcher = server.connect(system);
          RawWsClient raw = new RawWsClient(server.port(), "/ws?systemId=" + system, 0)) {
-      String clientId = Api.JSON.readTree(raw.read().text()).get("data").get("clientId").asText();
+      String clientId = raw.welcomeClientId();
       bind(system, watcher.clientId, "g", "", "");
       bind(system, clientId, "g", "", "");
       watcher.next();
