@@ -5,6 +5,7 @@ import io.pekkosocket.Guardian;
 import io.pekkosocket.Settings;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.wire.ApiResult;
+import io.pekkosocket.wire.Push;
 import java.time.Duration;
 import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.ops.Metrics;
@@ -94,6 +95,7 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   private CompletionStage<ApiResult> call(String operation, byte[] body, String systemId) {
+    // Everything the body can get wrong is found here, before the ask: a 400 never leaves a pending ask behind.
     ApiRequest req = ApiRequest.parse(body, mapper);
     if (operation.equals("register")) return register(req);
     Function<ActorRef<ApiResult>, SystemActor.ApiCommand> command;
@@ -101,7 +103,8 @@ public final class ApiRoutes extends AllDirectives {
       case "send_to_client" -> {
         String clientId = req.string("clientId");
         if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
-        command = r -> new SystemActor.SendToClient(clientId, req.push(), r);
+        Push push = req.push();
+        command = r -> new SystemActor.SendToClient(clientId, push, r);
       }
       case "send_to_clients" -> {
         List<String> clientIds = req.strings("clientIds");
@@ -109,15 +112,20 @@ public final class ApiRoutes extends AllDirectives {
         if (clientIds.size() > settings.maxClientIdsPerSend()) {
           return done(ApiResult.error("too many clientIds (limit " + settings.maxClientIdsPerSend() + ")"));
         }
-        command = r -> new SystemActor.SendToClients(List.copyOf(clientIds), req.push(), r);
+        Push push = req.push();
+        command = r -> new SystemActor.SendToClients(List.copyOf(clientIds), push, r);
       }
       case "send_to_group" -> {
         String groupName = req.string("groupName");
         if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
         if (groupName.length() > settings.maxGroupName()) return done(tooLong("groupName", settings.maxGroupName()));
-        command = r -> new SystemActor.SendToGroup(groupName, req.push(), r);
+        Push push = req.push();
+        command = r -> new SystemActor.SendToGroup(groupName, push, r);
       }
-      case "send_to_system" -> command = r -> new SystemActor.SendToSystem(req.push(), r);
+      case "send_to_system" -> {
+        Push push = req.push();
+        command = r -> new SystemActor.SendToSystem(push, r);
+      }
       case "bind_to_group" -> {
         String clientId = req.string("clientId");
         String groupName = req.string("groupName");

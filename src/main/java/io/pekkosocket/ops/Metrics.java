@@ -36,6 +36,7 @@ public final class Metrics implements FrameCounters {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Set<Outbox> live = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final AtomicInteger systems = new AtomicInteger();
   private final AtomicInteger groups = new AtomicInteger();
   private final Counter connects;
@@ -93,8 +94,8 @@ public final class Metrics implements FrameCounters {
   public void connectionClosed(Outbox outbox, int code) {
     live.remove(outbox);
     String label = CLOSE_CODES.contains(code) ? Integer.toString(code) : "other";
-    Counter.builder("socket_disconnects_total").tag("code", label)
-        .description("Ended WebSocket connections by close code").register(registry).increment();
+    counters.computeIfAbsent("disconnect " + label, key -> Counter.builder("socket_disconnects_total")
+        .tag("code", label).description("Ended WebSocket connections by close code").register(registry)).increment();
     if (code == Outbox.TRY_AGAIN_LATER) slowConsumerCloses.increment();
   }
 
@@ -104,7 +105,8 @@ public final class Metrics implements FrameCounters {
 
   /** A handshake on /ws that did not become a client; {@code reason} comes from a fixed set. */
   public void handshakeFailed(String reason) {
-    Counter.builder("socket_handshake_failures_total").tag("reason", reason).register(registry).increment();
+    counters.computeIfAbsent("handshake " + reason, key -> Counter.builder("socket_handshake_failures_total")
+        .tag("reason", reason).register(registry)).increment();
   }
 
   public void apiRequest(String operation, int status, long nanos) {
