@@ -43,7 +43,10 @@ public record Settings(
     List<String> allowedOrigins,
     List<String> preRegisteredSystems,
     String logLevel,
-    Duration drain) {
+    Duration drain,
+    // ws frames (issue 8)
+    int inboundRate,
+    int inboundBurst) {
 
   /** Environment variables and the keys they set. */
   public static final Map<String, String> ENV = Map.ofEntries(
@@ -57,6 +60,8 @@ public record Settings(
       Map.entry("SOCKET_WS_OUTBOUND_FRAMES", "socket.ws.outbound-buffer.frames"),
       Map.entry("SOCKET_WS_OUTBOUND_BYTES", "socket.ws.outbound-buffer.bytes"),
       Map.entry("SOCKET_WS_REQUIRE_TOKEN", "socket.ws.require-token"),
+      Map.entry("SOCKET_WS_INBOUND_RATE", "socket.ws.inbound-rate"),
+      Map.entry("SOCKET_WS_INBOUND_BURST", "socket.ws.inbound-burst"),
       Map.entry("SOCKET_JWT_SECRET", "socket.auth.jwt-secret"),
       Map.entry("SOCKET_LOG_LEVEL", "socket.log-level"),
       Map.entry("SOCKET_SHUTDOWN_DRAIN", "socket.shutdown.drain"));
@@ -90,7 +95,9 @@ public record Settings(
         List.copyOf(s.getStringList("ws.allowed-origins")),
         List.copyOf(s.getStringList("systems")),
         s.getString("log-level"),
-        s.getDuration("shutdown.drain"));
+        s.getDuration("shutdown.drain"),
+        s.getInt("ws.inbound-rate"),
+        s.getInt("ws.inbound-burst"));
   }
 
   /**
@@ -128,6 +135,6 @@ public record Settings(
 
   public ConnectionStage.Limits connectionLimits() {
     return new ConnectionStage.Limits(pingInterval, idleTimeout, maxFrame, outboundFrames, outboundBytes,
-        closeTimeout);
+        closeTimeout, inboundRate, inboundBurst);
   }
 }

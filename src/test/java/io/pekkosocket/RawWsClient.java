@@ -27,6 +27,7 @@ public final class RawWsClient implements AutoCloseable {
   private final Socket socket;
   private final DataInputStream in;
   private final OutputStream out;
+  private String clientId;
 
   public RawWsClient(int port, String pathAndQuery, int receiveBuffer) throws IOException {
     socket = new Socket();
@@ -87,7 +88,13 @@ public final class RawWsClient implements AutoCloseable {
 
   /** Reads the welcome frame and returns the clientId it carries. */
   public String welcomeClientId() throws IOException {
-    return Api.JSON.readTree(read().text()).get("data").get("clientId").asText();
+    clientId = Api.JSON.readTree(read().text()).get("data").get("clientId").asText();
+    return clientId;
+  }
+
+  /** The clientId of the welcome frame, once {@link #welcomeClientId()} has read it. */
+  public String clientId() {
+    return clientId;
   }
 
   public Frame read() throws IOException {
@@ -134,6 +141,47 @@ public final class RawWsClient implements AutoCloseable {
     out.write(mask);
     out.write(masked);
     out.flush();
+  }
+
+  /**
+   * Sends one frame exactly as given: any first byte (FIN, RSV bits, opcode), any declared payload length whatever
+   * the payload really is, masked or not. For abuse tests: the header may promise bytes that never come.
+   */
+  public void sendFrame(int firstByte, long declaredLength, boolean masked, byte[] payload) throws IOException {
+    java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream();
+    frame.write(firstByte);
+    int maskBit = masked ? 0x80 : 0;
+    if (declaredLength < 126) {
+      frame.write(maskBit | (int) declaredLength);
+    } else if (declaredLength < 65536) {
+      frame.write(maskBit | 126);
+      frame.write((int) (declaredLength >> 8));
+      frame.write((int) declaredLength);
+    } else {
+      frame.write(maskBit | 127);
+      for (int i = 7; i >= 0; i--) frame.write((int) (declaredLength >> (8 * i)));
+    }
+    byte[] body = payload.clone();
+    if (masked) {
+      byte[] mask = new byte[4];
+      ThreadLocalRandom.current().nextBytes(mask);
+      frame.write(mask);
+      for (int i = 0; i < body.length; i++) body[i] ^= mask[i & 3];
+    }
+    frame.write(body);
+    out.write(frame.toByteArray());
+    out.flush();
+  }
+
+  /** Writes bytes as they are (no framing). */
+  public void sendRaw(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+  }
+
+  /** This client's local TCP port (to find the connection in the kernel's tables). */
+  public int localPort() {
+    return socket.getLocalPort();
   }
 
   public void setReadTimeout(int millis) throws IOException {

@@ -128,6 +128,11 @@ public final class SocketRoutes extends AllDirectives {
         metrics.connectionClosed(outbox, code);
         owner.tell(new SystemActor.Disconnected(clientId, code));
       }
+
+      @Override
+      public void ended(Outbox outbox) {
+        metrics.connectionEnded(outbox);
+      }
     }, metrics);
     return WsFrames.accept(upgrade, Flow.fromGraph(stage));
   }

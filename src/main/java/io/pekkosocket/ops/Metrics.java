@@ -85,18 +85,33 @@ public final class Metrics implements FrameCounters {
     return max;
   }
 
+  @Override
+  public void discarded(Discard reason, int frames) {
+    counters.computeIfAbsent("discard " + reason.label(), key -> Counter.builder("socket_frames_discarded_total")
+        .tag("reason", reason.label())
+        .description("Frames accepted into a queue (so counted in a delivered) and then thrown away unwritten")
+        .register(registry)).increment(frames);
+  }
+
   public void connectionOpened(Outbox outbox) {
     live.add(outbox);
     connects.increment();
   }
 
-  /** A connection ended with {@code code} (1006 when no close frame was exchanged). */
+  /**
+   * A connection's close was decided with {@code code} (1006 when no close frame was exchanged). It still counts
+   * as open until {@link #connectionEnded}: the drain waits for closes that are done, not merely requested.
+   */
   public void connectionClosed(Outbox outbox, int code) {
-    live.remove(outbox);
     String label = CLOSE_CODES.contains(code) ? Integer.toString(code) : "other";
     counters.computeIfAbsent("disconnect " + label, key -> Counter.builder("socket_disconnects_total")
         .tag("code", label).description("Ended WebSocket connections by close code").register(registry)).increment();
     if (code == Outbox.TRY_AGAIN_LATER) slowConsumerCloses.increment();
+  }
+
+  /** The connection's socket is being released. */
+  public void connectionEnded(Outbox outbox) {
+    live.remove(outbox);
   }
 
   public int openConnections() {

@@ -1,7 +1,6 @@
 package io.pekkosocket.ws;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import org.apache.pekko.http.impl.engine.ws.FrameData;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent;
 import org.apache.pekko.http.impl.engine.ws.FrameStart;
@@ -19,12 +18,23 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Serves one WebSocket connection at the frame level: writes what its {@link Outbox} holds, sends pings, answers
- * pings, enforces the inbound frame limit (1009) and the idle timeout (1001), and runs the close handshake with
- * the close code PROTOCOL.md asks for. Frames from the client are otherwise read and ignored.
+ * pings, and runs the close handshake with the close code PROTOCOL.md asks for.
  *
- * <p>The {@link Listener} hears of the connection exactly twice: {@code opened} when the stage starts (the outbox
- * is live from then on) and {@code closed} as soon as either side decides to close, or the stage stops, whatever
- * stopped it.
+ * <p>Every frame from the client is hostile until checked, and is judged at its header, before any payload is
+ * buffered (Pekko HTTP's frame-level API checks none of RFC 6455 for us): RSV bits, an unmasked frame, an unknown
+ * opcode, a control frame over 125 bytes or without FIN, a continuation with nothing to continue, a close frame of
+ * one byte or with an invalid code close with 1002; invalid UTF-8 in a text message or a close reason with 1007;
+ * a message over {@code max-frame} with 1009; more frames than the inbound rate allows with 1008. Data frames are
+ * otherwise read and dropped chunk by chunk; only a control frame's payload (at most 125 bytes) is held.
+ *
+ * <p>What the connection can hold is bounded whatever the peer sends or refuses to read: the outbox's limits, one
+ * pending pong (answering only the latest ping, as RFC 6455 §5.5.3 allows; it counts against the same limits) and
+ * one pending ping. Once a close is decided, by either side, the TCP connection ends within {@code close-timeout}:
+ * a peer that stops reading is aborted, not waited for.
+ *
+ * <p>The {@link Listener} hears of the connection three times: {@code opened} when the stage starts (the outbox is
+ * live from then on), {@code closed} as soon as either side decides to close (or the stage stops, whatever stopped
+ * it), and {@code ended} when the stage has stopped and the socket is being released.
  */
 public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, FrameEvent>> {
 
@@ -34,15 +44,32 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
     /** {@code code} is the close code sent or received, or {@link Outbox#ABNORMAL} when there was none. */
     void closed(Outbox outbox, int code, String reason);
+
+    /** The stage has stopped: the close handshake is over (or was cut short) and the socket is let go. */
+    default void ended(Outbox outbox) {}
   }
 
   /** How a connection behaves; from {@code socket.ws}. */
   public record Limits(Duration pingInterval, Duration idleTimeout, long maxFrame, int maxFrames,
-      long maxBytes, Duration closeTimeout) {}
+      long maxBytes, Duration closeTimeout, int inboundRate, int inboundBurst) {}
+
+  /**
+   * Ends a connection that cannot be closed gracefully (the close timeout ran out, or the peer is not reading):
+   * failing the stream makes Pekko abort (reset) the TCP connection at once instead of flushing.
+   */
+  static final class Abort extends RuntimeException {
+    Abort() {
+      super("connection aborted", null, false, false);
+    }
+  }
 
   private static final String PING_TIMER = "ping";
   private static final String IDLE_TIMER = "idle";
   private static final String CLOSE_TIMER = "close";
+  private static final int MAX_CONTROL_PAYLOAD = 125;
+
+  /** What the frame being read is, and so what its data chunks are for. */
+  private enum Reading { NOTHING, CONTROL, TEXT, SKIP }
 
   private final Inlet<FrameEvent> in = Inlet.create("ConnectionStage.in");
   private final Outlet<FrameEvent> out = Outlet.create("ConnectionStage.out");
@@ -72,19 +99,33 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
   private final class Logic extends TimerGraphStageLogic {
     private final Outbox outbox;
-    private final ArrayDeque<FrameStart> control = new ArrayDeque<>(2);
     private final long idleNanos = limits.idleTimeout().toNanos();
+    private final double tokensPerNano = limits.inboundRate() / 1e9;
 
     private long lastActivity = System.nanoTime();
-    // inbound frame being read
-    private FrameStart controlFrame; // a control frame whose payload is still arriving
+    // outbound control frames: at most one of each waits
+    private boolean pingDue;
+    private FrameStart pong;
+    // the inbound frame being read
+    private Reading reading = Reading.NOTHING;
+    private FrameStart frame; // its header
+    private long frameOffset; // payload bytes of it seen so far
     private ByteString controlData = ByteString.emptyByteString();
+    private boolean fragmented; // a data message without FIN awaits its continuations
+    private boolean textMessage; // that message is text
     private long messageBytes; // size of the (possibly fragmented) data message being read
+    private final Utf8Check utf8 = new Utf8Check();
+    // inbound rate: a token bucket of frames
+    private double tokens = limits.inboundBurst();
+    private long refilled = System.nanoTime();
     // closing
     private FrameStart pendingClose;
     private boolean flushBeforeClose;
     private boolean closeSent;
     private boolean peerClosed;
+    private boolean discarding; // the peer broke the protocol: nothing more it sends is interpreted
+    private boolean closeTimerSet;
+    private boolean congested; // when the close was decided, frames were waiting for a peer that did not read
     private int endCode = Outbox.ABNORMAL;
     private String endReason = "";
     private boolean announced;
@@ -145,8 +186,26 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
     @Override
     public void postStop() {
-      outbox.ended();
+      if (pong != null) {
+        outbox.release(pong.data().length());
+        pong = null;
+      }
+      int dropped = outbox.discard();
+      if (dropped > 0) counters.discarded(discardReason(), dropped);
       announceClosed();
+      listener.ended(outbox);
+    }
+
+    private FrameCounters.Discard discardReason() {
+      if (peerClosed) return FrameCounters.Discard.PEER_CLOSE;
+      return switch (endCode) {
+        case Outbox.ABNORMAL -> FrameCounters.Discard.RESET;
+        case Outbox.GOING_AWAY -> FrameCounters.Discard.HEARTBEAT;
+        case Outbox.TRY_AGAIN_LATER -> FrameCounters.Discard.OVERFLOW;
+        case Outbox.PROTOCOL_ERROR, Outbox.INVALID_DATA, Outbox.POLICY, Outbox.TOO_BIG ->
+            FrameCounters.Discard.PROTOCOL;
+        default -> FrameCounters.Discard.CLOSE_TIMEOUT;
+      };
     }
 
     /**
@@ -163,15 +222,15 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     public void onTimer(Object key) {
       if (PING_TIMER.equals(key)) {
         if (!closing()) {
-          control.add(WsFrames.PING);
+          pingDue = true;
           tryPush();
         }
       } else if (IDLE_TIMER.equals(key)) {
         long idle = System.nanoTime() - lastActivity;
-        if (idle >= idleNanos) outbox.close(Outbox.GOING_AWAY, "heartbeat timeout", false);
+        if (idle >= idleNanos) decideClose(Outbox.GOING_AWAY, "heartbeat timeout", false);
         else scheduleOnce(IDLE_TIMER, Duration.ofNanos(idleNanos - idle));
       } else if (CLOSE_TIMER.equals(key)) {
-        completeStage();
+        failStage(new Abort());
       }
     }
 
@@ -179,78 +238,258 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       return pendingClose != null || closeSent;
     }
 
+    // ---- inbound ----
+
     private void onFrame(FrameEvent ev) {
       lastActivity = System.nanoTime();
+      if (discarding) return;
       if (ev instanceof FrameStart start) {
-        byte op = WsFrames.opcodeOf(start);
-        long length = WsFrames.lengthOf(start);
-        if (op >= WsFrames.OP_CLOSE) {
-          controlFrame = start;
-          controlData = start.data();
-          if (controlData.length() >= length) controlComplete();
-        } else {
-          controlFrame = null;
-          messageBytes = op == WsFrames.OP_CONTINUATION ? messageBytes + length : length;
-          if (length > limits.maxFrame() || messageBytes > limits.maxFrame()) {
-            outbox.close(Outbox.TOO_BIG, "message too big", false);
-          }
-          if (start.header().fin()) messageBytes = 0;
-        }
-      } else if (ev instanceof FrameData data && controlFrame != null) {
-        controlData = controlData.concat(data.data());
-        if (data.lastPart()) controlComplete();
+        if (reading != Reading.NOTHING) return; // cannot happen: the parser ends a frame before the next starts
+        onHeader(start);
+        if (discarding) return;
+        onData(start.data(), start.lastPart());
+      } else if (ev instanceof FrameData data) {
+        onData(data.data(), data.lastPart());
       }
     }
 
-    private void controlComplete() {
-      FrameStart start = controlFrame;
-      ByteString payload = WsFrames.unmask(start, controlData);
-      controlFrame = null;
-      controlData = ByteString.emptyByteString();
-      switch (WsFrames.opcodeOf(start)) {
-        case WsFrames.OP_PING -> {
-          if (!closing()) {
-            control.add(WsFrames.control(WsFrames.OP_PONG, payload));
-            tryPush();
-          }
-        }
-        case WsFrames.OP_CLOSE -> {
-          peerClosed = true;
-          int code = WsFrames.closeCodeOf(payload);
-          if (closeSent) {
-            completeStage();
+    /** Everything that can be decided from a frame's header is decided here, before its payload arrives. */
+    private void onHeader(FrameStart start) {
+      if (!takeToken()) {
+        violation(Outbox.POLICY, "inbound frame rate exceeded");
+        return;
+      }
+      byte op = WsFrames.opcodeOf(start);
+      long length = WsFrames.lengthOf(start);
+      boolean fin = WsFrames.fin(start);
+      if (WsFrames.anyRsv(start)) {
+        violation(Outbox.PROTOCOL_ERROR, "reserved bits set");
+        return;
+      }
+      if (!WsFrames.masked(start)) {
+        violation(Outbox.PROTOCOL_ERROR, "client frames must be masked");
+        return;
+      }
+      frame = start;
+      frameOffset = 0;
+      switch (op) {
+        case WsFrames.OP_PING, WsFrames.OP_PONG, WsFrames.OP_CLOSE -> {
+          if (length > MAX_CONTROL_PAYLOAD) {
+            violation(Outbox.PROTOCOL_ERROR, "control frame too long");
+          } else if (!fin) {
+            violation(Outbox.PROTOCOL_ERROR, "fragmented control frame");
+          } else if (op == WsFrames.OP_CLOSE && length == 1) {
+            violation(Outbox.PROTOCOL_ERROR, "close frame of one byte");
           } else {
-            endCode = code > 0 ? code : Outbox.NORMAL;
-            endReason = "closed by client";
-            outbox.ended();
-            announceClosed();
-            pendingClose = WsFrames.close(endCode, "");
-            flushBeforeClose = false;
-            tryPush();
+            reading = Reading.CONTROL;
+            controlData = ByteString.emptyByteString();
           }
         }
-        default -> { } // pong, or an unknown control opcode: activity only
+        case WsFrames.OP_TEXT, WsFrames.OP_BINARY -> {
+          if (fragmented) {
+            violation(Outbox.PROTOCOL_ERROR, "new message inside a fragmented one");
+            return;
+          }
+          textMessage = op == WsFrames.OP_TEXT;
+          messageBytes = 0;
+          utf8.reset();
+          startDataFrame(length, fin);
+        }
+        case WsFrames.OP_CONTINUATION -> {
+          if (!fragmented) {
+            violation(Outbox.PROTOCOL_ERROR, "continuation with nothing to continue");
+            return;
+          }
+          startDataFrame(length, fin);
+        }
+        default -> violation(Outbox.PROTOCOL_ERROR, "unknown opcode");
       }
     }
 
-    private void onCloseRequest(CloseRequest r) {
-      if (closing()) return;
-      endCode = r.code();
-      endReason = r.reason();
-      pendingClose = WsFrames.close(r.code(), r.reason());
-      flushBeforeClose = r.flush();
-      if (!r.flush()) outbox.ended();
-      announceClosed();
-      // A slow reader still gets its close frame once the socket drains, but a dead one is not waited for
-      // longer than a silent connection would be.
-      scheduleOnce(CLOSE_TIMER, limits.idleTimeout());
+    private void startDataFrame(long length, boolean fin) {
+      messageBytes += length;
+      if (length > limits.maxFrame() || messageBytes > limits.maxFrame()) {
+        violation(Outbox.TOO_BIG, "message too big");
+        return;
+      }
+      fragmented = !fin;
+      reading = textMessage ? Reading.TEXT : Reading.SKIP;
+    }
+
+    private void onData(ByteString data, boolean lastPart) {
+      switch (reading) {
+        case CONTROL -> controlData = controlData.concat(data); // at most 125 bytes: checked at the header
+        case TEXT -> {
+          if (!checkUtf8(data)) {
+            violation(Outbox.INVALID_DATA, "invalid UTF-8");
+            return;
+          }
+        }
+        default -> { } // binary data, or text of a closing connection: read and dropped
+      }
+      frameOffset += data.length();
+      if (lastPart) frameComplete();
+    }
+
+    /** Unmasks and checks a chunk of a text message, continuing where the previous chunk left off. */
+    private boolean checkUtf8(ByteString data) {
+      int key = WsFrames.maskKey(frame);
+      long offset = frameOffset;
+      for (int i = 0, n = data.length(); i < n; i++, offset++) {
+        int maskByte = (key >>> (24 - 8 * (int) (offset & 3))) & 0xFF;
+        if (!utf8.accept((data.apply(i) ^ maskByte) & 0xFF)) return false;
+      }
+      return true;
+    }
+
+    private void frameComplete() {
+      Reading was = reading;
+      reading = Reading.NOTHING;
+      if (was == Reading.CONTROL) {
+        controlComplete(WsFrames.opcodeOf(frame), WsFrames.unmask(frame, controlData));
+        controlData = ByteString.emptyByteString();
+      } else if (was == Reading.TEXT && !fragmented && !utf8.complete()) {
+        violation(Outbox.INVALID_DATA, "invalid UTF-8");
+      }
+    }
+
+    private void controlComplete(byte op, ByteString payload) {
+      switch (op) {
+        case WsFrames.OP_PING -> {
+          if (!closing()) answerPing(payload);
+        }
+        case WsFrames.OP_CLOSE -> onPeerClose(payload);
+        default -> { } // a pong: activity only
+      }
+    }
+
+    /** Only the latest ping is answered: a new ping replaces a pong that is still waiting. */
+    private void answerPing(ByteString payload) {
+      if (pong != null) {
+        outbox.release(pong.data().length());
+        pong = null;
+      }
+      if (!outbox.reserve(payload.length())) return; // the queue is full: closing with 1013
+      pong = WsFrames.control(WsFrames.OP_PONG, payload);
       tryPush();
     }
 
+    private void onPeerClose(ByteString payload) {
+      int code = Outbox.NORMAL;
+      if (payload.length() >= 2) {
+        code = ((payload.apply(0) & 0xFF) << 8) | (payload.apply(1) & 0xFF);
+        if (!WsFrames.validCloseCode(code)) {
+          violation(Outbox.PROTOCOL_ERROR, "invalid close code");
+          return;
+        }
+        utf8.reset();
+        for (int i = 2, n = payload.length(); i < n; i++) {
+          if (!utf8.accept(payload.apply(i) & 0xFF)) {
+            violation(Outbox.INVALID_DATA, "invalid UTF-8 in close reason");
+            return;
+          }
+        }
+        if (!utf8.complete()) {
+          violation(Outbox.INVALID_DATA, "invalid UTF-8 in close reason");
+          return;
+        }
+      }
+      peerClosed = true;
+      if (closeSent) {
+        completeStage();
+        return;
+      }
+      if (closing()) {
+        // our own close is still waiting to be written: send it now, drop what it was to flush
+        flushBeforeClose = false;
+        congested = isCongested();
+        dropQueue();
+        tryPush();
+        return;
+      }
+      endCode = code;
+      endReason = "closed by client";
+      pendingClose = WsFrames.close(code, "");
+      flushBeforeClose = false;
+      congested = isCongested();
+      dropQueue();
+      announceClosed();
+      startCloseTimer();
+      tryPush();
+    }
+
+    /** A frame that breaks the rules: close with {@code code} and stop interpreting anything the peer sends. */
+    private void violation(int code, String reason) {
+      discarding = true;
+      reading = Reading.NOTHING;
+      controlData = ByteString.emptyByteString();
+      decideClose(code, reason, false);
+    }
+
+    private boolean takeToken() {
+      long now = System.nanoTime();
+      tokens = Math.min(limits.inboundBurst(), tokens + (now - refilled) * tokensPerNano);
+      refilled = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    }
+
+    // ---- closing ----
+
+    private void onCloseRequest(CloseRequest r) {
+      decideClose(r.code(), r.reason(), r.flush());
+    }
+
+    /**
+     * The one place a close is decided (the first decision wins). From here the TCP connection ends within the
+     * close timeout, whatever the peer does.
+     */
+    private void decideClose(int code, String reason, boolean flush) {
+      if (closing()) return;
+      endCode = code;
+      endReason = reason;
+      pendingClose = WsFrames.close(code, reason);
+      flushBeforeClose = flush;
+      outbox.seal();
+      congested = isCongested();
+      if (!flush) dropQueue();
+      pingDue = false;
+      announceClosed();
+      startCloseTimer();
+      tryPush();
+    }
+
+    /** Frames are waiting because the socket does not take them: the peer is not reading (fast enough). */
+    private boolean isCongested() {
+      return outbox.depth() > 0;
+    }
+
+    private void startCloseTimer() {
+      if (closeTimerSet) return;
+      closeTimerSet = true;
+      scheduleOnce(CLOSE_TIMER, limits.closeTimeout());
+    }
+
+    private void dropQueue() {
+      int dropped = outbox.discard();
+      if (dropped > 0) counters.discarded(discardReason(), dropped);
+    }
+
+    // ---- outbound ----
+
     private void tryPush() {
       if (!isAvailable(out) || closeSent) return;
-      if (!control.isEmpty()) {
-        push(out, control.poll());
+      if (pong != null && !peerClosed) {
+        FrameStart p = pong;
+        pong = null;
+        outbox.release(p.data().length());
+        push(out, p);
+        return;
+      }
+      if (pingDue && pendingClose == null) {
+        pingDue = false;
+        push(out, WsFrames.PING);
         return;
       }
       if (pendingClose == null || flushBeforeClose) {
@@ -265,8 +504,13 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         push(out, pendingClose);
         pendingClose = null;
         closeSent = true;
-        if (peerClosed) completeStage();
-        else scheduleOnce(CLOSE_TIMER, limits.closeTimeout());
+        // the handshake is over, or there is none to wait for: a peer that broke the protocol is failed (§7.1.7)
+        if (peerClosed || discarding) {
+          // A peer that was not keeping up would leave our close frame (and more) unsent in the kernel after a
+          // graceful close, holding the connection for minutes: it is reset instead.
+          if (congested) failStage(new Abort());
+          else completeStage();
+        }
       }
     }
   }

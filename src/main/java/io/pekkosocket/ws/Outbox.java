@@ -18,6 +18,8 @@ public final class Outbox {
   /** Close codes of PROTOCOL.md. */
   public static final int NORMAL = 1000;
   public static final int GOING_AWAY = 1001;
+  public static final int PROTOCOL_ERROR = 1002;
+  public static final int INVALID_DATA = 1007;
   public static final int POLICY = 1008;
   public static final int TOO_BIG = 1009;
   public static final int SERVICE_RESTART = 1012;
@@ -40,6 +42,8 @@ public final class Outbox {
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong accepted = new AtomicLong();
   private volatile boolean closed;
+  /** Frames the stage holds outside the queue that count against the same limits (the one pending pong). */
+  private volatile int reservedFrames;
   private final Wakeups wakeups;
   private final FrameCounters counters;
 
@@ -65,10 +69,10 @@ public final class Outbox {
       return false;
     }
     long size = frame.data().length();
-    if (bytes.addAndGet(size) > maxBytes || pending.get() >= maxFrames) {
+    if (bytes.addAndGet(size) > maxBytes || pending.get() + reservedFrames >= maxFrames) {
       bytes.addAndGet(-size);
       counters.refused();
-      close(TRY_AGAIN_LATER, "slow consumer", false);
+      overflowed();
       return false;
     }
     queue.add(frame);
@@ -76,6 +80,34 @@ public final class Outbox {
     counters.accepted();
     if (pending.getAndIncrement() == 0) wakeups.frameAvailable();
     return true;
+  }
+
+  /**
+   * The queue is full: the connection closes with 1013. The frames it has already accepted (each one counted in a
+   * {@code delivered}) are still written first, within the close timeout.
+   */
+  private void overflowed() {
+    close(TRY_AGAIN_LATER, "slow consumer", true);
+  }
+
+  /**
+   * Stage side: counts a frame the stage holds itself (a pong) against this queue's limits. False, and the
+   * connection closes with 1013, when it does not fit: a peer that pings without reading is a slow consumer too.
+   */
+  boolean reserve(long size) {
+    if (bytes.addAndGet(size) > maxBytes || pending.get() + reservedFrames >= maxFrames) {
+      bytes.addAndGet(-size);
+      overflowed();
+      return false;
+    }
+    reservedFrames++;
+    return true;
+  }
+
+  /** Stage side: a reserved frame was written or dropped. */
+  void release(long size) {
+    bytes.addAndGet(-size);
+    reservedFrames--;
   }
 
   /**
@@ -112,9 +144,16 @@ public final class Outbox {
     return f;
   }
 
-  /** Stage side: the connection has ended; refuse everything from now on and let the queue go. */
-  void ended() {
+  /** Stage side: refuse everything from now on (the stage has decided to close); queued frames stay. */
+  void seal() {
     closed = true;
-    queue.clear();
+  }
+
+  /** Stage side: refuse everything from now on and let the queue go; returns how many queued frames were dropped. */
+  int discard() {
+    closed = true;
+    int dropped = 0;
+    while (take() != null) dropped++;
+    return dropped;
   }
 }

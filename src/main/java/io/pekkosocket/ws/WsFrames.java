@@ -71,6 +71,37 @@ public final class WsFrames {
     return start.header().opcode().code();
   }
 
+  public static boolean fin(FrameStart start) {
+    return start.header().fin();
+  }
+
+  /** Any of RSV1-3 set: meaningless here, since no extension is ever negotiated. */
+  public static boolean anyRsv(FrameStart start) {
+    return start.header().rsv1() || start.header().rsv2() || start.header().rsv3();
+  }
+
+  public static boolean masked(FrameStart start) {
+    return start.header().mask().isDefined();
+  }
+
+  /** The masking key of a masked frame (check {@link #masked} first). */
+  public static int maskKey(FrameStart start) {
+    return (Integer) start.header().mask().get();
+  }
+
+  /** The bytes of a frame's payload as the stage received them (still masked). */
+  public static ByteString dataOf(org.apache.pekko.http.impl.engine.ws.FrameEvent event) {
+    return event.data();
+  }
+
+  /**
+   * Close codes a peer may send (RFC 6455 §7.4.1 and the IANA registry): 1000-1003, 1007-1014 and 3000-4999.
+   * 1004-1006 and 1015 must never appear in a close frame.
+   */
+  public static boolean validCloseCode(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  }
+
   /** Payload size of a frame as its header declares it (the data may arrive in several chunks). */
   public static long lengthOf(FrameStart start) {
     return start.header().length();
@@ -82,11 +113,6 @@ public final class WsFrames {
     return mask.isEmpty() ? data : FrameEventParser$.MODULE$.mask(data, mask);
   }
 
-  /** The close code a peer sent, or -1 when its close frame carried none (or a malformed one). */
-  public static int closeCodeOf(ByteString unmaskedPayload) {
-    Option<scala.Tuple2<Object, String>> parsed = FrameEventParser$.MODULE$.parseCloseCode(unmaskedPayload);
-    return parsed.isEmpty() ? -1 : (Integer) parsed.get()._1();
-  }
 
   private static Protocol.Opcode opcode(byte code) {
     return Protocol.Opcode$.MODULE$.forCode(code);

@@ -1,0 +1,201 @@
+package io.pekkosocket.ws;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.http.impl.engine.ws.FrameEvent;
+import org.apache.pekko.http.impl.engine.ws.FrameEvent$;
+import org.apache.pekko.http.impl.engine.ws.FrameEventParser$;
+import org.apache.pekko.http.impl.engine.ws.FrameStart;
+import org.apache.pekko.http.impl.engine.ws.Protocol;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+import scala.Option;
+
+/**
+ * The connection stage on its own, with a downstream that reads only when told to: what the stage holds for a peer
+ * that does not read, and that it ends within the close timeout whatever the peer does.
+ */
+class ConnectionStageTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+  static final Duration CLOSE_TIMEOUT = Duration.ofMillis(300);
+  /** No pings, no idle timeout and no inbound rate limit in the way of what is tested here. */
+  static final ConnectionStage.Limits LIMITS = new ConnectionStage.Limits(Duration.ofHours(1), Duration.ofHours(2),
+      8192, 1024, 4L << 20, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  /** A subscriber that requests nothing until told to, and records what it receives. */
+  static final class ManualSubscriber implements Subscriber<FrameEvent> {
+    final CompletableFuture<Subscription> subscription = new CompletableFuture<>();
+    final BlockingQueue<FrameEvent> received = new LinkedBlockingQueue<>();
+
+    @Override
+    public void onSubscribe(Subscription s) {
+      subscription.complete(s);
+    }
+
+    @Override
+    public void onNext(FrameEvent e) {
+      received.add(e);
+    }
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onComplete() {}
+
+    void request(long n) throws Exception {
+      subscription.get(5, TimeUnit.SECONDS).request(n);
+    }
+  }
+
+  /** What the listener heard. */
+  static final class Heard implements ConnectionStage.Listener {
+    final CompletableFuture<Outbox> opened = new CompletableFuture<>();
+    final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    final CompletableFuture<Boolean> ended = new CompletableFuture<>();
+
+    @Override
+    public void opened(Outbox outbox) {
+      opened.complete(outbox);
+    }
+
+    @Override
+    public void closed(Outbox outbox, int code, String reason) {
+      closed.complete(code);
+    }
+
+    @Override
+    public void ended(Outbox outbox) {
+      ended.complete(true);
+    }
+  }
+
+  static FrameStart clientFrame(byte opcode, byte[] payload) {
+    Option<Object> mask = Option.apply((Object) 0x1A2B3C4D);
+    ByteString masked = FrameEventParser$.MODULE$.mask(ByteString.fromArray(payload), mask);
+    return FrameEvent$.MODULE$.fullFrame(Protocol.Opcode$.MODULE$.forCode(opcode), mask, masked, true, false, false,
+        false);
+  }
+
+  /** Runs the stage between {@code upstream} (kept open after its elements) and a downstream that never reads. */
+  static CompletionStage<Done> run(Source<FrameEvent, ?> upstream, Heard heard, ManualSubscriber downstream) {
+    Pair<CompletionStage<Done>, ?> mat = upstream.concat(Source.maybe())
+        .viaMat(Flow.fromGraph(new ConnectionStage("c1", LIMITS, heard, FrameCounters.NONE))
+            .watchTermination(Keep.right()), Keep.right())
+        .toMat(Sink.fromSubscriber(downstream), Keep.both())
+        .run(kit.system());
+    return mat.first();
+  }
+
+  @Test
+  void tenThousandPingsFromAPeerThatDoesNotReadLeaveOnePongTheLatest() throws Exception {
+    int pings = 10_000;
+    List<FrameEvent> frames = new ArrayList<>();
+    for (int i = 0; i < pings; i++) {
+      frames.add(clientFrame(WsFrames.OP_PING, Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
+    }
+    AtomicInteger consumed = new AtomicInteger();
+    Heard heard = new Heard();
+    ManualSubscriber downstream = new ManualSubscriber();
+    run(Source.from(frames).map(f -> {
+      consumed.incrementAndGet();
+      return f;
+    }), heard, downstream);
+    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (consumed.get() < pings && System.nanoTime() < deadline) Thread.sleep(10);
+    assertEquals(pings, consumed.get(), "the stage read every ping although nothing was written");
+
+    // a fence: control frames go before queued frames, so every pong still held comes before it
+    assertTrue(outbox.offer(WsFrames.text("fence")));
+    downstream.request(Long.MAX_VALUE);
+    List<String> pongs = new ArrayList<>();
+    while (true) {
+      FrameEvent f = downstream.received.poll(5, TimeUnit.SECONDS);
+      assertNotNull(f, "the fence never came");
+      FrameStart start = (FrameStart) f;
+      if (WsFrames.opcodeOf(start) == WsFrames.OP_TEXT) break;
+      assertEquals(WsFrames.OP_PONG, WsFrames.opcodeOf(start));
+      pongs.add(start.data().utf8String());
+    }
+    assertEquals(List.of(Integer.toString(pings - 1)), pongs, "one pong, answering the latest ping");
+    assertFalse(heard.closed.isDone(), "nothing here is a reason to close");
+  }
+
+  @Test
+  void aPeerThatSendsCloseAndNeverReadsIsLetGoWithinTheCloseTimeout() throws Exception {
+    Heard heard = new Heard();
+    ManualSubscriber downstream = new ManualSubscriber();
+    byte[] close = {0x03, (byte) 0xE8};
+    CompletionStage<Done> terminated = run(Source.single(clientFrame(WsFrames.OP_CLOSE, close)), heard, downstream);
+    assertEquals(1000, heard.closed.get(5, TimeUnit.SECONDS));
+    assertStops(terminated);
+    assertTrue(heard.ended.get(1, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aServerCloseToAPeerThatNeverReadsIsLetGoWithinTheCloseTimeout() throws Exception {
+    Heard heard = new Heard();
+    ManualSubscriber downstream = new ManualSubscriber();
+    CompletionStage<Done> terminated = run(Source.empty(), heard, downstream);
+    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
+    for (int i = 0; i < 100; i++) assertTrue(outbox.offer(WsFrames.text("frame " + i)));
+    outbox.close(Outbox.NORMAL, "closed by server", true); // flush first: but nothing is ever read
+    assertEquals(1000, heard.closed.get(5, TimeUnit.SECONDS));
+    assertStops(terminated);
+  }
+
+  @Test
+  void aPongCountsAgainstTheQueueLimits() throws Exception {
+    ConnectionStage.Limits small = new ConnectionStage.Limits(Duration.ofHours(1), Duration.ofHours(2), 8192, 4,
+        4L << 20, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
+    Heard heard = new Heard();
+    ManualSubscriber downstream = new ManualSubscriber();
+    AtomicReference<FrameEvent> ping = new AtomicReference<>(clientFrame(WsFrames.OP_PING, new byte[] {1}));
+    CompletableFuture<Void> pingNow = new CompletableFuture<>();
+    Source<FrameEvent, ?> upstream = Source.completionStage(pingNow.thenApply(x -> ping.get()));
+    upstream.concat(Source.maybe())
+        .via(Flow.fromGraph(new ConnectionStage("c2", small, heard, FrameCounters.NONE)))
+        .to(Sink.fromSubscriber(downstream))
+        .run(kit.system());
+    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
+    for (int i = 0; i < 4; i++) assertTrue(outbox.offer(WsFrames.text("frame " + i))); // the queue is full
+    pingNow.complete(null);
+    assertEquals(Outbox.TRY_AGAIN_LATER, heard.closed.get(5, TimeUnit.SECONDS),
+        "a pong that does not fit closes the connection as a slow consumer");
+  }
+
+  static void assertStops(CompletionStage<Done> terminated) throws Exception {
+    try {
+      terminated.toCompletableFuture().get(CLOSE_TIMEOUT.toMillis() + 3_000, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException aborted) {
+      assertInstanceOf(ConnectionStage.Abort.class, aborted.getCause(), "aborted, not failed by a bug");
+    }
+  }
+}
