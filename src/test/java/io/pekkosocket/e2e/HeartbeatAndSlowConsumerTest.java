@@ -6,6 +6,8 @@ import io.pekkosocket.Api;
 import io.pekkosocket.RawWsClient;
 import io.pekkosocket.TestServer;
 import io.pekkosocket.WsClient;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,7 +73,7 @@ class HeartbeatAndSlowConsumerTest {
   }
 
   @Test
-  void slowConsumerIsClosedWith1013WithoutDelayingOthers() throws Exception {
+  void slowConsumerIsClosedWith1013WithoutDelayingOthersAndGetsEverythingItWasCountedFor() throws Exception {
     String s = server.newSystem();
     try (WsClient fast = server.connect(s);
          RawWsClient slow = new RawWsClient(server.port(), "/ws?systemId=" + s, 4096)) {
@@ -80,27 +82,41 @@ class HeartbeatAndSlowConsumerTest {
       server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(slowId) + ",\"groupName\":\"g\"}");
       fast.next();
       fast.next();
+      // it reads nothing but is alive: unsolicited pongs (RFC 6455 §5.5.3) keep the heartbeat from closing it
+      java.util.concurrent.ScheduledExecutorService keepAlive = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      keepAlive.scheduleAtFixedRate(() -> {
+        try {
+          slow.send(0xA, true, new byte[0]);
+        } catch (java.io.IOException closed) {
+          // the connection is over
+        }
+      }, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
       String payload = "x".repeat(16 * 1024);
-      int sent = 0;
-      int fastExpected = 0;
+      List<String> countedForSlow = new ArrayList<>();
       boolean refused = false;
       // the slow client reads nothing; its queue (and the socket buffers) fill up until a send is refused
-      while (!refused && sent < 5_000) {
+      while (!refused && countedForSlow.size() < 5_000) {
         Api.Response r = server.api.post("send_to_group", s, "{\"groupName\":\"g\",\"data\":\"" + payload + "\"}");
         int delivered = r.data().get("delivered").asInt();
         assertTrue(delivered >= 1, "the fast client always accepts");
-        fastExpected++;
+        String messageId = r.data().get("messageId").asText();
         refused = delivered == 1;
-        sent++;
+        if (!refused) countedForSlow.add(messageId);
         // the fast client keeps up, message by message
-        assertEquals(r.data().get("messageId").asText(), fast.nextJson().get("messageId").asText());
+        assertEquals(messageId, fast.nextJson().get("messageId").asText());
       }
+      keepAlive.shutdownNow();
       assertTrue(refused, "the slow consumer's queue never overflowed");
       assertEquals(1002, fast.nextJson().get("code").asInt(), "the slow consumer's leave is announced");
-      RawWsClient.Frame close = slow.readUntilClose();
-      assertNotNull(close, "the slow consumer got a close frame after its queued frames");
-      assertEquals(1013, close.closeCode());
-      assertTrue(fastExpected > 0);
+      // every frame its delivered counted arrives, in order, before the 1013
+      List<String> received = new ArrayList<>();
+      RawWsClient.Frame f;
+      while ((f = slow.read()).opcode() != 8) {
+        if (f.opcode() == 1) received.add(Api.JSON.readTree(f.text()).get("messageId").asText());
+      }
+      assertEquals(1013, f.closeCode());
+      assertEquals(countedForSlow, received.subList(received.size() - countedForSlow.size(), received.size()));
+      assertEquals(countedForSlow.size() + 1, received.size(), "its own 1001, then every counted push, nothing else");
     }
   }
 }

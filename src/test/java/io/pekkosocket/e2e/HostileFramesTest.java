@@ -300,10 +300,13 @@ class HostileFramesTest {
   void aClientThatSendsCloseAndNeverReadsIsCutOffWithinTheCloseTimeout() throws Exception {
     try (RawWsClient c = new RawWsClient(server.port(), "/ws?systemId=" + system, 4096)) {
       String clientId = c.welcomeClientId();
+      double discardedBefore = discarded("peer_close");
       fillTcpBuffers(clientId);
       c.sendFrame(FIN | CLOSE, 2, true, new byte[] {0x03, (byte) 0xE8});
       // the server's echo cannot be written; it must not hold the connection
       awaitServerSideGone(c, 1_000);
+      assertTrue(discarded("peer_close") > discardedBefore,
+          "the queued frames the client closed on are counted as discarded");
     }
     assertBystanderServed();
   }
@@ -316,6 +319,11 @@ class HostileFramesTest {
       server.api.post("close_client", system, "{\"clientId\":" + Api.q(clientId) + "}");
       awaitServerSideGone(c, 1_000);
     }
+  }
+
+  static double discarded(String reason) {
+    double v = MetricsTest.value(server.api.get("/metrics").body(), "socket_frames_discarded_total", "reason", reason);
+    return Double.isNaN(v) ? 0 : v;
   }
 
   /** Pushes until the socket buffers are full and frames wait in the server's queue (which does not overflow). */

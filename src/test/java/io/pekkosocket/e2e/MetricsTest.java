@@ -28,7 +28,7 @@ class MetricsTest {
   }
 
   /** The value of the sample named {@code name} whose labels include all of {@code labels}; NaN when absent. */
-  static double value(String scrape, String name, String... labels) {
+  public static double value(String scrape, String name, String... labels) {
     for (String line : scrape.split("\n")) {
       Matcher m = LINE.matcher(line.trim());
       if (!m.matches() || !m.group(1).equals(name)) continue;

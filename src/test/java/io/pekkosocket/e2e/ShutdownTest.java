@@ -3,6 +3,7 @@ package io.pekkosocket.e2e;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.pekkosocket.Api;
+import io.pekkosocket.RawWsClient;
 import io.pekkosocket.ServerProcess;
 import io.pekkosocket.WsClient;
 import java.nio.file.Files;
@@ -60,6 +61,40 @@ class ShutdownTest {
       for (WsClient c : clients) {
         for (String frame : c.drain()) assertFalse(frame.contains("\"code\":1002"), "no 1002 during a drain");
       }
+    }
+  }
+
+  @Test
+  void theDrainWaitsUntilASlowReaderHasItsQueuedFramesAndTheCloseFrame() throws Exception {
+    // a small kernel send buffer keeps the megabyte in the server's queue rather than in the kernel
+    try (ServerProcess p = new ServerProcess(Files.createTempDirectory("pekko-socket-drain-slow"),
+        "-Dsocket.shutdown.drain=200ms", "-Dpekko.http.server.socket-options.so-send-buffer-size=16k")) {
+      p.awaitReady();
+      Api api = p.api();
+      api.post("register", null, "{\"systemId\":\"s\"}");
+      try (RawWsClient slow = new RawWsClient(p.port, "/ws?systemId=s", 4096)) {
+        String clientId = slow.welcomeClientId();
+        String payload = "z".repeat(16 * 1024);
+        int queued = 64; // 1 MiB
+        for (int i = 0; i < queued; i++) {
+          Api.Response r = api.post("send_to_client", "s",
+              "{\"clientId\":" + Api.q(clientId) + ",\"data\":\"" + i + payload + "\"}");
+          assertTrue(r.data().get("delivered").asBoolean());
+        }
+        p.process.destroy(); // SIGTERM
+        int received = 0;
+        RawWsClient.Frame f;
+        while ((f = slow.read()).opcode() != 8) {
+          if (f.opcode() != 1) continue;
+          assertTrue(f.text().contains("\"data\":\"" + received + "z"), "frame " + received + " in order");
+          received++;
+          Thread.sleep(10); // a slow reader: the drain must wait for it, within the close timeout
+        }
+        assertEquals(queued, received, "every frame counted in a delivered arrived before the close");
+        assertEquals(1012, f.closeCode());
+      }
+      assertTrue(p.process.waitFor(15, TimeUnit.SECONDS));
+      assertEquals(0, p.process.exitValue(), p.logText());
     }
   }
 }
