@@ -1,5 +1,6 @@
 package io.pekkosocket;
 
+import io.pekkosocket.actors.Deadline;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
@@ -26,12 +27,13 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *
  * <p>{@code register} answers success only after the {@link SystemStore} has synced the new system to disk; the
  * write runs on the blocking dispatcher and comes back as {@link Stored}. A systemId being stored counts as taken.
+ * A register whose deadline has passed is answered busy and writes nothing.
  */
 public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   public sealed interface Command {}
 
-  public record Register(String systemId, ActorRef<ApiResult> replyTo) implements Command {}
+  public record Register(String systemId, Deadline deadline, ActorRef<ApiResult> replyTo) implements Command {}
 
   /** An API call for a system; unknown systems get {@code 系统ID无效} on the call's own replyTo. */
   public record ForSystem(String systemId, SystemActor.ApiCommand command) implements Command {}
@@ -50,6 +52,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   private final SystemStore store;
   private final Metrics metrics;
   private final Faults faults;
+  private final Admission admission;
   private final Executor blocking;
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
   private final Set<String> storing = new HashSet<>();
@@ -57,14 +60,15 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   /** @param registered the systems already in the store (loaded before the actor system started) */
   public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
-      Metrics metrics, Faults faults) {
-    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, metrics, faults));
+      Metrics metrics, Faults faults, Admission admission) {
+    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, metrics, faults, admission));
   }
 
   private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered,
-      Metrics metrics, Faults faults) {
+      Metrics metrics, Faults faults, Admission admission) {
     super(ctx);
     this.faults = faults;
+    this.admission = admission;
     this.metrics = metrics;
     this.settings = settings;
     this.store = store;
@@ -86,6 +90,10 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onRegister(Register m) {
+    if (m.deadline().passed()) {
+      m.replyTo().tell(ApiResult.BUSY);
+      return this;
+    }
     if (systems.containsKey(m.systemId()) || storing.contains(m.systemId())) {
       m.replyTo().tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM));
       return this;
@@ -117,8 +125,16 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private void spawnSystem(String systemId) {
-    systems.put(systemId, getContext().spawn(SystemActor.create(systemId, settings, metrics, faults), "system-" + (++seq)));
+    admission.registered(systemId);
+    startSystem(systemId);
     metrics.systemRegistered();
+  }
+
+  private ActorRef<SystemActor.Command> startSystem(String systemId) {
+    ActorRef<SystemActor.Command> ref =
+        getContext().spawn(SystemActor.create(systemId, settings, metrics, faults), "system-" + (++seq));
+    systems.put(systemId, ref);
+    return ref;
   }
 
   private Behavior<Command> onForSystem(ForSystem m) {

@@ -43,7 +43,10 @@ public record Settings(
     List<String> allowedOrigins,
     List<String> preRegisteredSystems,
     String logLevel,
-    Duration drain) {
+    Duration drain,
+    // admission (issue 8)
+    int commandsInFlightPerSystem,
+    Duration deadlineGrace) {
 
   /** Environment variables and the keys they set. */
   public static final Map<String, String> ENV = Map.ofEntries(
@@ -90,7 +93,10 @@ public record Settings(
         List.copyOf(s.getStringList("ws.allowed-origins")),
         List.copyOf(s.getStringList("systems")),
         s.getString("log-level"),
-        s.getDuration("shutdown.drain"));
+        s.getDuration("shutdown.drain"),
+        // admission (issue 8)
+        s.getInt("limits.commands-in-flight-per-system"),
+        s.getDuration("api.deadline-grace"));
   }
 
   /**

@@ -34,8 +34,13 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   public sealed interface Command {}
 
-  /** An HTTP API call: always answered on {@code replyTo}, exactly once. */
+  /**
+   * An HTTP API call: always answered on {@code replyTo}, exactly once. Once its {@code deadline} has passed it is
+   * answered {@link ApiResult#BUSY} and not run (its caller is being answered 503 anyway).
+   */
   public sealed interface ApiCommand extends Command {
+    Deadline deadline();
+
     ActorRef<ApiResult> replyTo();
   }
 
@@ -49,25 +54,30 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   // ---- the HTTP API ----
 
-  public record SendToClient(String clientId, Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
-
-  public record SendToClients(List<String> clientIds, Push push, ActorRef<ApiResult> replyTo)
+  public record SendToClient(String clientId, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
       implements ApiCommand {}
 
-  public record SendToGroup(String groupName, Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record SendToClients(List<String> clientIds, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
-  public record SendToSystem(Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record SendToGroup(String groupName, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
-  public record Bind(String clientId, String groupName, String userId, String extend,
+  public record SendToSystem(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record Bind(String clientId, String groupName, String userId, String extend, Deadline deadline,
       ActorRef<ApiResult> replyTo) implements ApiCommand {}
 
-  public record Unbind(String clientId, String groupName, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record Unbind(String clientId, String groupName, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
-  public record GetOnlineList(String groupName, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record GetOnlineList(String groupName, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
-  public record GetAllGroups(ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record GetAllGroups(Deadline deadline, ActorRef<ApiResult> replyTo) implements ApiCommand {}
 
-  public record CloseClient(String clientId, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record CloseClient(String clientId, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
   // ---- operations ----
 
@@ -85,6 +95,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   public record Stats(int clients, int groups, int clientChildren, int groupChildren, int memberships) {}
 
   private record ClientTerminated(String clientId) implements Command {}
+
 
   /** A live connection as the system sees it. */
   private static final class Client {
@@ -194,8 +205,19 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     return this;
   }
 
+  /**
+   * The deadline check that comes first in every API handler: a command past its deadline is answered busy and does
+   * nothing. (The test-only fault hook runs before it: it stands for whatever held the actor until now.)
+   */
+  private static boolean expired(ApiCommand m) {
+    if (!m.deadline().passed()) return false;
+    m.replyTo().tell(ApiResult.BUSY);
+    return true;
+  }
+
   private Behavior<Command> onSendToClient(SendToClient m) {
     faults.check("system", systemId);
+    if (expired(m)) return this;
     String messageId = Ids.newMessageId();
     Client c = clients.get(m.clientId());
     boolean delivered = c != null && c.outbox.offer(WsFrames.text(encoder.push(messageId, m.push())));
@@ -204,6 +226,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onSendToClients(SendToClients m) {
+    if (expired(m)) return this;
     Map<String, String> messageIds = new LinkedHashMap<>();
     int delivered = 0;
     for (String clientId : m.clientIds()) {
@@ -218,9 +241,10 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onSendToGroup(SendToGroup m) {
+    if (expired(m)) return this;
     Group g = groups.get(m.groupName());
     if (g != null) {
-      g.ref().tell(new GroupActor.Send(m.push(), m.replyTo()));
+      g.ref().tell(new GroupActor.Send(m.push(), m.deadline(), m.replyTo()));
     } else {
       m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(Ids.newMessageId(), 0)));
     }
@@ -229,6 +253,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onSendToSystem(SendToSystem m) {
     faults.check("system", systemId);
+    if (expired(m)) return this;
     String messageId = Ids.newMessageId();
     FrameStart frame = WsFrames.text(encoder.push(messageId, m.push()));
     int delivered = 0;
@@ -241,6 +266,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onBind(Bind m) {
     faults.check("system", systemId);
+    if (expired(m)) return this;
     Client c = clients.get(m.clientId());
     if (c == null) {
       // As in the original services: binding an unknown (or already gone) client is a no-op success.
@@ -265,6 +291,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onUnbind(Unbind m) {
     faults.check("system", systemId);
+    if (expired(m)) return this;
     Client c = clients.get(m.clientId());
     if (c != null && c.groups.remove(m.groupName())) {
       leaveGroup(m.groupName(), m.clientId(), c, !draining);
@@ -274,6 +301,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onGetOnlineList(GetOnlineList m) {
+    if (expired(m)) return this;
     Group g = groups.get(m.groupName());
     List<String> list = g == null ? List.of() : List.copyOf(g.members());
     m.replyTo().tell(ApiResult.ok(new ApiResult.OnlineList(list.size(), list)));
@@ -281,6 +309,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onGetAllGroups(GetAllGroups m) {
+    if (expired(m)) return this;
     Map<String, List<String>> all = new LinkedHashMap<>();
     groups.forEach((name, g) -> all.put(name, List.copyOf(g.members())));
     m.replyTo().tell(ApiResult.ok(all));
@@ -288,6 +317,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onCloseClient(CloseClient m) {
+    if (expired(m)) return this;
     Client c = clients.get(m.clientId());
     if (c != null) c.ref.tell(new ClientActor.Close(Outbox.NORMAL, "closed by server"));
     m.replyTo().tell(ApiResult.okEmptyObject());
