@@ -28,6 +28,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * <p>{@code register} answers success only after the {@link SystemStore} has synced the new system to disk; the
  * write runs on the blocking dispatcher and comes back as {@link Stored}. A systemId being stored counts as taken.
  * A register whose deadline has passed is answered busy and writes nothing.
+ *
+ * <p>The Guardian watches its SystemActors. One that stops (an {@code Error} in it; nothing stops them otherwise)
+ * has had its connections closed with 1011 by their ClientActors; the Guardian starts a fresh, empty SystemActor
+ * for the same (still registered) systemId, so the API and new connections work again.
  */
 public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
@@ -48,6 +52,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private record Stored(String systemId, Throwable failure, ActorRef<ApiResult> replyTo) implements Command {}
 
+  private record SystemTerminated(String systemId, ActorRef<SystemActor.Command> ref) implements Command {}
+
   private final Settings settings;
   private final SystemStore store;
   private final Metrics metrics;
@@ -57,6 +63,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
   private final Set<String> storing = new HashSet<>();
   private long seq;
+  private Drain drain;
 
   /** @param registered the systems already in the store (loaded before the actor system started) */
   public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
@@ -86,6 +93,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         .onMessage(ForSystem.class, this::onForSystem)
         .onMessage(Lookup.class, this::onLookup)
         .onMessage(Drain.class, this::onDrain)
+        .onMessage(SystemTerminated.class, this::onSystemTerminated)
         .build();
   }
 
@@ -133,8 +141,19 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   private ActorRef<SystemActor.Command> startSystem(String systemId) {
     ActorRef<SystemActor.Command> ref =
         getContext().spawn(SystemActor.create(systemId, settings, metrics, faults), "system-" + (++seq));
+    getContext().watchWith(ref, new SystemTerminated(systemId, ref));
     systems.put(systemId, ref);
     return ref;
+  }
+
+  /** A SystemActor stopped: its state is gone (its connections were closed with 1011); a fresh one takes over. */
+  private Behavior<Command> onSystemTerminated(SystemTerminated m) {
+    if (!m.ref().equals(systems.get(m.systemId()))) return this;
+    getContext().getLog().error("system {}: its actor was lost; its connections were closed with 1011 and it "
+        + "starts again empty", m.systemId());
+    ActorRef<SystemActor.Command> fresh = startSystem(m.systemId());
+    if (drain != null) fresh.tell(new SystemActor.Drain(drain.code(), drain.reason(), drain.window()));
+    return this;
   }
 
   private Behavior<Command> onForSystem(ForSystem m) {
@@ -150,6 +169,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onDrain(Drain m) {
+    drain = m;
     systems.values().forEach(s -> s.tell(new SystemActor.Drain(m.code(), m.reason(), m.window())));
     return this;
   }

@@ -51,7 +51,10 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private final boolean notices;
   private final Map<String, Outbox> members = new LinkedHashMap<>();
 
-  /** Failures resume with the member map as it was (see {@link SystemActor#create}). */
+  /**
+   * Failures resume with the member map as it was (see {@link SystemActor#create}). An {@code Error} stops the
+   * group; its SystemActor watches it and closes its members' connections with 1011.
+   */
   public static Behavior<Command> create(String systemId, FrameEncoder encoder, boolean membershipNotices,
       Faults faults) {
     return Behaviors.withMdc(Command.class, Map.of("systemId", systemId),

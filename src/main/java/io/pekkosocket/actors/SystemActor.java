@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -96,6 +97,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private record ClientTerminated(String clientId) implements Command {}
 
+  /** A group's actor stopped: expected after its last member left, a loss (an {@code Error}) otherwise. */
+  private record GroupTerminated(String groupName, ActorRef<GroupActor.Command> ref) implements Command {}
 
   /** A live connection as the system sees it. */
   private static final class Client {
@@ -129,7 +132,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   /**
    * A failure while handling one message is logged and the actor resumes with its state as it was: handlers check
-   * everything that can fail before they change state, so a failure leaves no ghost and loses no member.
+   * everything that can fail before they change state, so a failure leaves no ghost and loses no member. An
+   * {@code Error} stops the actor: its connections (children) are closed with 1011 and the Guardian, which watches
+   * it, starts a fresh one for the system.
    */
   public static Behavior<Command> create(String systemId, Settings settings, Metrics metrics, Faults faults) {
     return Behaviors.withMdc(Command.class, Map.of("systemId", systemId),
@@ -153,6 +158,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessage(Connect.class, this::onConnect)
         .onMessage(Disconnected.class, this::onDisconnected)
         .onMessage(ClientTerminated.class, this::onClientTerminated)
+        .onMessage(GroupTerminated.class, this::onGroupTerminated)
         .onMessage(SendToClient.class, this::onSendToClient)
         .onMessage(SendToClients.class, this::onSendToClients)
         .onMessage(SendToGroup.class, this::onSendToGroup)
@@ -165,6 +171,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(GetStats.class, this::onGetStats)
+        .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
 
@@ -198,7 +205,6 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private Behavior<Command> onClientTerminated(ClientTerminated m) {
     Client c = clients.remove(m.clientId());
     if (c == null) return this;
-    c.outbox.close(Outbox.GOING_AWAY, "client ended", false); // no-op unless the actor failed first
     for (String groupName : c.groups) {
       leaveGroup(groupName, m.clientId(), c, !draining);
     }
@@ -357,9 +363,39 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     return this;
   }
 
+  /**
+   * A group lost without its last member leaving (an {@code Error} stopped it): its members' connections are closed
+   * with 1011, since what they were told about the group is gone, and the group is dropped. Each member leaves its
+   * other groups when its connection ends, as any client does (1002 there). A group stopped after its last member
+   * left was removed already, and a group of the same name made since has another ref: both are ignored.
+   */
+  private Behavior<Command> onGroupTerminated(GroupTerminated m) {
+    Group g = groups.get(m.groupName());
+    if (g == null || !g.ref().equals(m.ref())) return this;
+    groups.remove(m.groupName());
+    metrics.groupStopped();
+    getContext().getLog().error("system {}: a group's actor was lost; closing its {} members with 1011", systemId,
+        g.members().size());
+    for (String clientId : g.members()) {
+      Client c = clients.get(clientId);
+      if (c == null) continue;
+      c.groups.remove(m.groupName());
+      c.ref.tell(new ClientActor.Close(Outbox.INTERNAL_ERROR, "internal error"));
+    }
+    return this;
+  }
+
+  /** Stopped (an {@code Error}, or the server's end): the groups die with it and are no longer counted. */
+  private Behavior<Command> onPostStop(PostStop signal) {
+    for (int i = 0; i < groups.size(); i++) metrics.groupStopped();
+    groups.clear();
+    return this;
+  }
+
   private Group spawnGroup(String groupName) {
     ActorRef<GroupActor.Command> ref = getContext().spawn(
         GroupActor.create(systemId, encoder, settings.membershipNotices(), faults), "g-" + (++groupSeq));
+    getContext().watchWith(ref, new GroupTerminated(groupName, ref));
     metrics.groupStarted();
     return new Group(ref, new LinkedHashSet<>());
   }
