@@ -84,8 +84,10 @@ class SystemActorTest {
       assertEquals(new SystemActor.Stats(1, 1, 1, 1, 1), statsOf(s));
       return null;
     });
+    // the group fans out b's 1002 on its own thread: a push through g, answered by g after b's Leave, orders it
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef()));
     List<String> atA = TestOutboxes.taken(a);
-    assertEquals(1, atA.size(), "exactly one 1002, for g");
+    assertEquals(2, atA.size(), "exactly one 1002 (for g), then the push: " + atA);
     assertTrue(atA.get(0).contains("\"code\":1002"));
   }
 
@@ -161,6 +163,7 @@ class SystemActorTest {
     s.tell(new SystemActor.Connect("a", "", a));
     s.tell(new SystemActor.Connect("b", "", b));
     assertEquals(0, call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef())).code());
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by g after b's 1001
     TestOutboxes.taken(a);
     TestOutboxes.taken(b);
     for (SystemActor.Command late : List.<SystemActor.Command>of(
@@ -179,5 +182,7 @@ class SystemActorTest {
     assertEquals(List.of(), TestOutboxes.taken(b), "nothing was sent");
     assertFalse(a.isClosed(), "nobody was closed");
     assertEquals(new SystemActor.Stats(2, 1, 2, 1, 1), statsOf(s), "no bind, no unbind");
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // g has handled all it was sent
+    assertEquals(1, TestOutboxes.taken(b).size(), "only this push reached g's member");
   }
 }
