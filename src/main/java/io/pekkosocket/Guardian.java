@@ -1,5 +1,6 @@
 package io.pekkosocket;
 
+import io.pekkosocket.actors.Deadline;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
@@ -26,12 +27,17 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *
  * <p>{@code register} answers success only after the {@link SystemStore} has synced the new system to disk; the
  * write runs on the blocking dispatcher and comes back as {@link Stored}. A systemId being stored counts as taken.
+ * A register whose deadline has passed is answered busy and writes nothing.
+ *
+ * <p>The Guardian watches its SystemActors. One that stops (an {@code Error} in it; nothing stops them otherwise)
+ * has had its connections closed with 1011 by their ClientActors; the Guardian starts a fresh, empty SystemActor
+ * for the same (still registered) systemId, so the API and new connections work again.
  */
 public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   public sealed interface Command {}
 
-  public record Register(String systemId, ActorRef<ApiResult> replyTo) implements Command {}
+  public record Register(String systemId, Deadline deadline, ActorRef<ApiResult> replyTo) implements Command {}
 
   /** An API call for a system; unknown systems get {@code 系统ID无效} on the call's own replyTo. */
   public record ForSystem(String systemId, SystemActor.ApiCommand command) implements Command {}
@@ -46,25 +52,30 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private record Stored(String systemId, Throwable failure, ActorRef<ApiResult> replyTo) implements Command {}
 
+  private record SystemTerminated(String systemId, ActorRef<SystemActor.Command> ref) implements Command {}
+
   private final Settings settings;
   private final SystemStore store;
   private final Metrics metrics;
   private final Faults faults;
+  private final Admission admission;
   private final Executor blocking;
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
   private final Set<String> storing = new HashSet<>();
   private long seq;
+  private Drain drain;
 
   /** @param registered the systems already in the store (loaded before the actor system started) */
   public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
-      Metrics metrics, Faults faults) {
-    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, metrics, faults));
+      Metrics metrics, Faults faults, Admission admission) {
+    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, metrics, faults, admission));
   }
 
   private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered,
-      Metrics metrics, Faults faults) {
+      Metrics metrics, Faults faults, Admission admission) {
     super(ctx);
     this.faults = faults;
+    this.admission = admission;
     this.metrics = metrics;
     this.settings = settings;
     this.store = store;
@@ -82,10 +93,15 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         .onMessage(ForSystem.class, this::onForSystem)
         .onMessage(Lookup.class, this::onLookup)
         .onMessage(Drain.class, this::onDrain)
+        .onMessage(SystemTerminated.class, this::onSystemTerminated)
         .build();
   }
 
   private Behavior<Command> onRegister(Register m) {
+    if (m.deadline().passed()) {
+      m.replyTo().tell(ApiResult.BUSY);
+      return this;
+    }
     if (systems.containsKey(m.systemId()) || storing.contains(m.systemId())) {
       m.replyTo().tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM));
       return this;
@@ -117,8 +133,27 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private void spawnSystem(String systemId) {
-    systems.put(systemId, getContext().spawn(SystemActor.create(systemId, settings, metrics, faults), "system-" + (++seq)));
+    admission.registered(systemId);
+    startSystem(systemId);
     metrics.systemRegistered();
+  }
+
+  private ActorRef<SystemActor.Command> startSystem(String systemId) {
+    ActorRef<SystemActor.Command> ref =
+        getContext().spawn(SystemActor.create(systemId, settings, metrics, faults), "system-" + (++seq));
+    getContext().watchWith(ref, new SystemTerminated(systemId, ref));
+    systems.put(systemId, ref);
+    return ref;
+  }
+
+  /** A SystemActor stopped: its state is gone (its connections were closed with 1011); a fresh one takes over. */
+  private Behavior<Command> onSystemTerminated(SystemTerminated m) {
+    if (!m.ref().equals(systems.get(m.systemId()))) return this;
+    getContext().getLog().error("system {}: its actor was lost; its connections were closed with 1011 and it "
+        + "starts again empty", m.systemId());
+    ActorRef<SystemActor.Command> fresh = startSystem(m.systemId());
+    if (drain != null) fresh.tell(new SystemActor.Drain(drain.code(), drain.reason(), drain.window()));
+    return this;
   }
 
   private Behavior<Command> onForSystem(ForSystem m) {
@@ -134,6 +169,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onDrain(Drain m) {
+    drain = m;
     systems.values().forEach(s -> s.tell(new SystemActor.Drain(m.code(), m.reason(), m.window())));
     return this;
   }

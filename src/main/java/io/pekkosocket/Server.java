@@ -77,8 +77,9 @@ public final class Server {
     Tokens tokens = new Tokens(secret(settings));
 
     Metrics metrics = new Metrics();
-    ActorSystem<Guardian.Command> system =
-        ActorSystem.create(Guardian.create(settings, store, registered, metrics, faults), "pekko-socket", config);
+    Admission admission = new Admission(settings.commandsInFlightPerSystem());
+    ActorSystem<Guardian.Command> system = ActorSystem.create(
+        Guardian.create(settings, store, registered, metrics, faults, admission), "pekko-socket", config);
     system.getWhenTerminated().thenRun(store::close);
     Readiness readiness = new Readiness();
     ObjectMapper mapper = new ObjectMapper();
@@ -88,7 +89,7 @@ public final class Server {
         return envelopes.handled(concat(
             new HealthRoutes(readiness, envelopes, metrics).routes(),
             new SocketRoutes(system, system, settings, envelopes, tokens, metrics, readiness).routes(),
-            new ApiRoutes(system, system, settings, mapper, envelopes, tokens, metrics).routes()));
+            new ApiRoutes(system, system, settings, mapper, envelopes, tokens, metrics, admission).routes()));
       }
     }.build();
 

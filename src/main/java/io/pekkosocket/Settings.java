@@ -46,7 +46,10 @@ public record Settings(
     Duration drain,
     // ws frames (issue 8)
     int inboundRate,
-    int inboundBurst) {
+    int inboundBurst,
+    // admission (issue 8)
+    int commandsInFlightPerSystem,
+    Duration deadlineGrace) {
 
   /** Environment variables and the keys they set. */
   public static final Map<String, String> ENV = Map.ofEntries(
@@ -97,7 +100,10 @@ public record Settings(
         s.getString("log-level"),
         s.getDuration("shutdown.drain"),
         s.getInt("ws.inbound-rate"),
-        s.getInt("ws.inbound-burst"));
+        s.getInt("ws.inbound-burst"),
+        // admission (issue 8)
+        s.getInt("limits.commands-in-flight-per-system"),
+        s.getDuration("api.deadline-grace"));
   }
 
   /**

@@ -2,6 +2,7 @@ package io.pekkosocket.actors;
 
 import io.pekkosocket.ws.Outbox;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -11,7 +12,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * One WebSocket connection, bridged to its stream through the connection's {@link Outbox}. It lives exactly as
  * long as the connection: when the socket ends ({@link ConnectionClosed}) it stops, and its stop is the one
  * disconnect event its {@link SystemActor} acts on (the groups' 1002). Asking it to {@link Close} closes the socket
- * with the given code after the frames already accepted.
+ * with the given code after the frames already accepted. If it stops first (its system was lost), it closes the
+ * socket with 1011.
  */
 public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
 
@@ -42,6 +44,7 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
     return newReceiveBuilder()
         .onMessage(Close.class, this::onClose)
         .onMessage(ConnectionClosed.class, this::onConnectionClosed)
+        .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
 
@@ -53,5 +56,14 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   private Behavior<Command> onConnectionClosed(ConnectionClosed m) {
     getContext().getLog().debug("client {} disconnected with {}", clientId, m.code());
     return Behaviors.stopped();
+  }
+
+  /**
+   * Stopped while its socket is still open: its system (the parent) was lost, or the actor failed. The server no
+   * longer knows this connection, so it closes it with 1011 after the frames already accepted.
+   */
+  private Behavior<Command> onPostStop(PostStop signal) {
+    if (!outbox.isClosed()) outbox.close(Outbox.INTERNAL_ERROR, "internal error", true);
+    return this;
   }
 }

@@ -34,8 +34,11 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   /** A member leaves; with {@code notify} the remaining members get 1002. */
   public record Leave(String clientId, String userId, String extend, boolean notifyOthers) implements Command {}
 
-  /** A business push to every member; replies with {@link ApiResult.FanOutDelivery}. */
-  public record Send(Push push, ActorRef<ApiResult> replyTo) implements Command {}
+  /**
+   * A business push to every member; replies with {@link ApiResult.FanOutDelivery}, or {@link ApiResult#BUSY}
+   * without sending anything once {@code deadline} has passed.
+   */
+  public record Send(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements Command {}
 
   /** Test and metrics view of the members, in join order. */
   public record GetMembers(ActorRef<List<String>> replyTo) implements Command {}
@@ -48,7 +51,10 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private final boolean notices;
   private final Map<String, Outbox> members = new LinkedHashMap<>();
 
-  /** Failures resume with the member map as it was (see {@link SystemActor#create}). */
+  /**
+   * Failures resume with the member map as it was (see {@link SystemActor#create}). An {@code Error} stops the
+   * group; its SystemActor watches it and closes its members' connections with 1011.
+   */
   public static Behavior<Command> create(String systemId, FrameEncoder encoder, boolean membershipNotices,
       Faults faults) {
     return Behaviors.withMdc(Command.class, Map.of("systemId", systemId),
@@ -92,7 +98,11 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   }
 
   private Behavior<Command> onSend(Send m) {
-    faults.check("group", systemId);
+    faults.check("group", systemId); // test-only: stands for whatever held the group until now
+    if (m.deadline().passed()) {
+      m.replyTo().tell(ApiResult.BUSY);
+      return this;
+    }
     String messageId = Ids.newMessageId();
     int delivered = fanOut(encoder.push(messageId, m.push()));
     m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));

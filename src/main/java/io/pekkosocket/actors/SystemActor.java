@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -34,8 +35,13 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   public sealed interface Command {}
 
-  /** An HTTP API call: always answered on {@code replyTo}, exactly once. */
+  /**
+   * An HTTP API call: always answered on {@code replyTo}, exactly once. Once its {@code deadline} has passed it is
+   * answered {@link ApiResult#BUSY} and not run (its caller is being answered 503 anyway).
+   */
   public sealed interface ApiCommand extends Command {
+    Deadline deadline();
+
     ActorRef<ApiResult> replyTo();
   }
 
@@ -49,25 +55,30 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   // ---- the HTTP API ----
 
-  public record SendToClient(String clientId, Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
-
-  public record SendToClients(List<String> clientIds, Push push, ActorRef<ApiResult> replyTo)
+  public record SendToClient(String clientId, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
       implements ApiCommand {}
 
-  public record SendToGroup(String groupName, Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record SendToClients(List<String> clientIds, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
-  public record SendToSystem(Push push, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record SendToGroup(String groupName, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
-  public record Bind(String clientId, String groupName, String userId, String extend,
+  public record SendToSystem(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+
+  public record Bind(String clientId, String groupName, String userId, String extend, Deadline deadline,
       ActorRef<ApiResult> replyTo) implements ApiCommand {}
 
-  public record Unbind(String clientId, String groupName, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record Unbind(String clientId, String groupName, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
-  public record GetOnlineList(String groupName, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record GetOnlineList(String groupName, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
-  public record GetAllGroups(ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record GetAllGroups(Deadline deadline, ActorRef<ApiResult> replyTo) implements ApiCommand {}
 
-  public record CloseClient(String clientId, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record CloseClient(String clientId, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements ApiCommand {}
 
   // ---- operations ----
 
@@ -85,6 +96,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   public record Stats(int clients, int groups, int clientChildren, int groupChildren, int memberships) {}
 
   private record ClientTerminated(String clientId) implements Command {}
+
+  /** A group's actor stopped: expected after its last member left, a loss (an {@code Error}) otherwise. */
+  private record GroupTerminated(String groupName, ActorRef<GroupActor.Command> ref) implements Command {}
 
   /** A live connection as the system sees it. */
   private static final class Client {
@@ -118,7 +132,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   /**
    * A failure while handling one message is logged and the actor resumes with its state as it was: handlers check
-   * everything that can fail before they change state, so a failure leaves no ghost and loses no member.
+   * everything that can fail before they change state, so a failure leaves no ghost and loses no member. An
+   * {@code Error} stops the actor: its connections (children) are closed with 1011 and the Guardian, which watches
+   * it, starts a fresh one for the system.
    */
   public static Behavior<Command> create(String systemId, Settings settings, Metrics metrics, Faults faults) {
     return Behaviors.withMdc(Command.class, Map.of("systemId", systemId),
@@ -142,6 +158,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessage(Connect.class, this::onConnect)
         .onMessage(Disconnected.class, this::onDisconnected)
         .onMessage(ClientTerminated.class, this::onClientTerminated)
+        .onMessage(GroupTerminated.class, this::onGroupTerminated)
         .onMessage(SendToClient.class, this::onSendToClient)
         .onMessage(SendToClients.class, this::onSendToClients)
         .onMessage(SendToGroup.class, this::onSendToGroup)
@@ -154,6 +171,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(GetStats.class, this::onGetStats)
+        .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
 
@@ -187,15 +205,25 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private Behavior<Command> onClientTerminated(ClientTerminated m) {
     Client c = clients.remove(m.clientId());
     if (c == null) return this;
-    c.outbox.close(Outbox.GOING_AWAY, "client ended", false); // no-op unless the actor failed first
     for (String groupName : c.groups) {
       leaveGroup(groupName, m.clientId(), c, !draining);
     }
     return this;
   }
 
+  /**
+   * The deadline check that comes first in every API handler: a command past its deadline is answered busy and does
+   * nothing. (The test-only fault hook runs before it: it stands for whatever held the actor until now.)
+   */
+  private static boolean expired(ApiCommand m) {
+    if (!m.deadline().passed()) return false;
+    m.replyTo().tell(ApiResult.BUSY);
+    return true;
+  }
+
   private Behavior<Command> onSendToClient(SendToClient m) {
     faults.check("system", systemId);
+    if (expired(m)) return this;
     String messageId = Ids.newMessageId();
     Client c = clients.get(m.clientId());
     boolean delivered = c != null && c.outbox.offer(WsFrames.text(encoder.push(messageId, m.push())));
@@ -204,6 +232,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onSendToClients(SendToClients m) {
+    if (expired(m)) return this;
     Map<String, String> messageIds = new LinkedHashMap<>();
     int delivered = 0;
     for (String clientId : m.clientIds()) {
@@ -218,9 +247,10 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onSendToGroup(SendToGroup m) {
+    if (expired(m)) return this;
     Group g = groups.get(m.groupName());
     if (g != null) {
-      g.ref().tell(new GroupActor.Send(m.push(), m.replyTo()));
+      g.ref().tell(new GroupActor.Send(m.push(), m.deadline(), m.replyTo()));
     } else {
       m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(Ids.newMessageId(), 0)));
     }
@@ -229,6 +259,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onSendToSystem(SendToSystem m) {
     faults.check("system", systemId);
+    if (expired(m)) return this;
     String messageId = Ids.newMessageId();
     FrameStart frame = WsFrames.text(encoder.push(messageId, m.push()));
     int delivered = 0;
@@ -241,6 +272,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onBind(Bind m) {
     faults.check("system", systemId);
+    if (expired(m)) return this;
     Client c = clients.get(m.clientId());
     if (c == null) {
       // As in the original services: binding an unknown (or already gone) client is a no-op success.
@@ -265,6 +297,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onUnbind(Unbind m) {
     faults.check("system", systemId);
+    if (expired(m)) return this;
     Client c = clients.get(m.clientId());
     if (c != null && c.groups.remove(m.groupName())) {
       leaveGroup(m.groupName(), m.clientId(), c, !draining);
@@ -274,6 +307,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onGetOnlineList(GetOnlineList m) {
+    if (expired(m)) return this;
     Group g = groups.get(m.groupName());
     List<String> list = g == null ? List.of() : List.copyOf(g.members());
     m.replyTo().tell(ApiResult.ok(new ApiResult.OnlineList(list.size(), list)));
@@ -281,6 +315,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onGetAllGroups(GetAllGroups m) {
+    if (expired(m)) return this;
     Map<String, List<String>> all = new LinkedHashMap<>();
     groups.forEach((name, g) -> all.put(name, List.copyOf(g.members())));
     m.replyTo().tell(ApiResult.ok(all));
@@ -288,6 +323,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onCloseClient(CloseClient m) {
+    if (expired(m)) return this;
     Client c = clients.get(m.clientId());
     if (c != null) c.ref.tell(new ClientActor.Close(Outbox.NORMAL, "closed by server"));
     m.replyTo().tell(ApiResult.okEmptyObject());
@@ -327,9 +363,39 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     return this;
   }
 
+  /**
+   * A group lost without its last member leaving (an {@code Error} stopped it): its members' connections are closed
+   * with 1011, since what they were told about the group is gone, and the group is dropped. Each member leaves its
+   * other groups when its connection ends, as any client does (1002 there). A group stopped after its last member
+   * left was removed already, and a group of the same name made since has another ref: both are ignored.
+   */
+  private Behavior<Command> onGroupTerminated(GroupTerminated m) {
+    Group g = groups.get(m.groupName());
+    if (g == null || !g.ref().equals(m.ref())) return this;
+    groups.remove(m.groupName());
+    metrics.groupStopped();
+    getContext().getLog().error("system {}: a group's actor was lost; closing its {} members with 1011", systemId,
+        g.members().size());
+    for (String clientId : g.members()) {
+      Client c = clients.get(clientId);
+      if (c == null) continue;
+      c.groups.remove(m.groupName());
+      c.ref.tell(new ClientActor.Close(Outbox.INTERNAL_ERROR, "internal error"));
+    }
+    return this;
+  }
+
+  /** Stopped (an {@code Error}, or the server's end): the groups die with it and are no longer counted. */
+  private Behavior<Command> onPostStop(PostStop signal) {
+    for (int i = 0; i < groups.size(); i++) metrics.groupStopped();
+    groups.clear();
+    return this;
+  }
+
   private Group spawnGroup(String groupName) {
     ActorRef<GroupActor.Command> ref = getContext().spawn(
         GroupActor.create(systemId, encoder, settings.membershipNotices(), faults), "g-" + (++groupSeq));
+    getContext().watchWith(ref, new GroupTerminated(groupName, ref));
     metrics.groupStarted();
     return new Group(ref, new LinkedHashSet<>());
   }

@@ -1,10 +1,13 @@
 package io.pekkosocket.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pekkosocket.Admission;
 import io.pekkosocket.Guardian;
 import io.pekkosocket.Settings;
+import io.pekkosocket.actors.Deadline;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.wire.ApiResult;
+import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Push;
 import java.time.Duration;
 import io.pekkosocket.auth.Tokens;
@@ -13,7 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -26,8 +29,14 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * {@code POST /api/<operation>}: reads the body, checks what PROTOCOL.md requires, and turns the call into one ask
- * on the hierarchy ({@link Guardian}). Errors the route itself can tell (method, body, required fields) are
- * answered here; everything about systems, clients and groups is answered by the actors.
+ * on the hierarchy ({@link Guardian}). Errors the route itself can tell (method, body, required fields, a push too
+ * large for any connection's queue) are answered here; everything about systems, clients and groups is answered by
+ * the actors.
+ *
+ * <p>Admission (issue 8): a system's commands in flight are bounded ({@link Admission}); beyond the limit the call
+ * is answered 503 at once. Every command carries its deadline, ask-timeout from now; the actor that would run it
+ * answers "busy" (503) instead once that has passed. The route waits ask-timeout plus {@code deadline-grace} for
+ * the answer, so a caller answered 503 because the wait ran out is never one whose command starts later.
  */
 public final class ApiRoutes extends AllDirectives {
   private final ActorSystem<?> system;
@@ -36,11 +45,16 @@ public final class ApiRoutes extends AllDirectives {
   private final ObjectMapper mapper;
   private final Envelopes envelopes;
   private final Duration askTimeout;
+  private final Duration answerTimeout;
   private final Tokens tokens;
   private final Metrics metrics;
+  private final Admission admission;
+  private final FrameEncoder encoder;
 
   public ApiRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
-      ObjectMapper mapper, Envelopes envelopes, Tokens tokens, Metrics metrics) {
+      ObjectMapper mapper, Envelopes envelopes, Tokens tokens, Metrics metrics, Admission admission) {
+    this.admission = admission;
+    this.encoder = settings.encoder();
     this.tokens = tokens;
     this.metrics = metrics;
     this.system = system;
@@ -49,6 +63,7 @@ public final class ApiRoutes extends AllDirectives {
     this.mapper = mapper;
     this.envelopes = envelopes;
     this.askTimeout = settings.askTimeout();
+    this.answerTimeout = settings.askTimeout().plus(settings.deadlineGrace());
   }
 
   public Route routes() {
@@ -78,8 +93,7 @@ public final class ApiRoutes extends AllDirectives {
                 }
                 return withSizeLimit(settings.maxBody(), () ->
                     entity(Unmarshaller.entityToByteArray(), body ->
-                        onSuccess(call(operation, body, systemId),
-                            result -> envelopes.complete(StatusCodes.OK, result))));
+                        onSuccess(call(operation, body, systemId), envelopes::answer)));
               }));
         });
   }
@@ -98,13 +112,14 @@ public final class ApiRoutes extends AllDirectives {
     // Everything the body can get wrong is found here, before the ask: a 400 never leaves a pending ask behind.
     ApiRequest req = ApiRequest.parse(body, mapper);
     if (operation.equals("register")) return register(req);
-    Function<ActorRef<ApiResult>, SystemActor.ApiCommand> command;
+    BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command;
     switch (operation) {
       case "send_to_client" -> {
         String clientId = req.string("clientId");
         if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
         Push push = req.push();
-        command = r -> new SystemActor.SendToClient(clientId, push, r);
+        if (tooLarge(push)) return done(ApiResult.TOO_LARGE);
+        command = (d, r) -> new SystemActor.SendToClient(clientId, push, d, r);
       }
       case "send_to_clients" -> {
         List<String> clientIds = req.strings("clientIds");
@@ -113,18 +128,21 @@ public final class ApiRoutes extends AllDirectives {
           return done(ApiResult.error("too many clientIds (limit " + settings.maxClientIdsPerSend() + ")"));
         }
         Push push = req.push();
-        command = r -> new SystemActor.SendToClients(List.copyOf(clientIds), push, r);
+        if (tooLarge(push)) return done(ApiResult.TOO_LARGE);
+        command = (d, r) -> new SystemActor.SendToClients(List.copyOf(clientIds), push, d, r);
       }
       case "send_to_group" -> {
         String groupName = req.string("groupName");
         if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
         if (groupName.length() > settings.maxGroupName()) return done(tooLong("groupName", settings.maxGroupName()));
         Push push = req.push();
-        command = r -> new SystemActor.SendToGroup(groupName, push, r);
+        if (tooLarge(push)) return done(ApiResult.TOO_LARGE);
+        command = (d, r) -> new SystemActor.SendToGroup(groupName, push, d, r);
       }
       case "send_to_system" -> {
         Push push = req.push();
-        command = r -> new SystemActor.SendToSystem(push, r);
+        if (tooLarge(push)) return done(ApiResult.TOO_LARGE);
+        command = (d, r) -> new SystemActor.SendToSystem(push, d, r);
       }
       case "bind_to_group" -> {
         String clientId = req.string("clientId");
@@ -136,19 +154,19 @@ public final class ApiRoutes extends AllDirectives {
         if (groupName.length() > settings.maxGroupName()) return done(tooLong("groupName", settings.maxGroupName()));
         if (userId.length() > settings.maxUserField()) return done(tooLong("userId", settings.maxUserField()));
         if (extend.length() > settings.maxUserField()) return done(tooLong("extend", settings.maxUserField()));
-        command = r -> new SystemActor.Bind(clientId, groupName, userId, extend, r);
+        command = (d, r) -> new SystemActor.Bind(clientId, groupName, userId, extend, d, r);
       }
       case "unbind_from_group" -> {
         String clientId = req.string("clientId");
         String groupName = req.string("groupName");
         if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
         if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
-        command = r -> new SystemActor.Unbind(clientId, groupName, r);
+        command = (d, r) -> new SystemActor.Unbind(clientId, groupName, d, r);
       }
       case "get_online_list" -> {
         String groupName = req.string("groupName");
         if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
-        command = r -> new SystemActor.GetOnlineList(groupName, r);
+        command = (d, r) -> new SystemActor.GetOnlineList(groupName, d, r);
       }
       case "get_all_groups" -> {
         req.string("clientId"); // accepted, unused; still type-checked
@@ -157,13 +175,38 @@ public final class ApiRoutes extends AllDirectives {
       case "close_client" -> {
         String clientId = req.string("clientId");
         if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
-        command = r -> new SystemActor.CloseClient(clientId, r);
+        command = (d, r) -> new SystemActor.CloseClient(clientId, d, r);
       }
       default -> throw new Envelopes.NotFound("unknown operation: " + operation);
     }
     if (systemId.isEmpty()) return done(ApiResult.error(ApiResult.NO_SYSTEM_ID));
-    return AskPattern.ask(guardian, r -> new Guardian.ForSystem(systemId, command.apply(r)), askTimeout,
-        system.scheduler());
+    return admitted(systemId, 1, command);
+  }
+
+  /**
+   * Asks the system to run {@code commands} commands (one; a batch counts as its size) if its in-flight limit has
+   * room, else answers busy at once. The permits come back with the answer or its timeout. An unregistered system
+   * has no counter: the Guardian answers it {@code 系统ID无效} at once.
+   */
+  private CompletionStage<ApiResult> admitted(String systemId, int commands,
+      BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command) {
+    Admission.InFlight inFlight = admission.of(systemId);
+    if (inFlight != null && !inFlight.tryAcquire(commands)) return done(ApiResult.BUSY);
+    Deadline deadline = Deadline.after(askTimeout);
+    CompletionStage<ApiResult> answer = AskPattern.ask(guardian,
+        r -> new Guardian.ForSystem(systemId, command.apply(deadline, r)), answerTimeout, system.scheduler());
+    if (inFlight != null) answer.whenComplete((result, failure) -> inFlight.release(commands));
+    return answer;
+  }
+
+  /**
+   * A push whose frame, once encoded (escaping can make one character six bytes), is larger than a connection's
+   * whole outbound queue could never be accepted by anyone: it is refused here, before any fan-out. Most pushes
+   * are decided by a bound, without encoding.
+   */
+  private boolean tooLarge(Push push) {
+    long limit = settings.outboundBytes();
+    return FrameEncoder.pushBytesAtMost(push) > limit && encoder.pushBytes(push) > limit;
   }
 
   private CompletionStage<ApiResult> register(ApiRequest req) {
@@ -172,7 +215,9 @@ public final class ApiRoutes extends AllDirectives {
     if (systemId.length() > 128 || !systemId.codePoints().allMatch(ApiRoutes::printable)) {
       return done(ApiResult.error("systemId must be 1-128 printable characters"));
     }
-    return AskPattern.ask(guardian, r -> new Guardian.Register(systemId, r), askTimeout, system.scheduler());
+    Deadline deadline = Deadline.after(askTimeout);
+    return AskPattern.ask(guardian, r -> new Guardian.Register(systemId, deadline, r), answerTimeout,
+        system.scheduler());
   }
 
   private static boolean printable(int cp) {

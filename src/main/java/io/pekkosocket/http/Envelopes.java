@@ -45,6 +45,17 @@ public final class Envelopes extends AllDirectives {
     return complete(status, result, marshaller);
   }
 
+  /** An API call's answer: 503 for {@link ApiResult#BUSY}, 413 for {@link ApiResult#TOO_LARGE}, else 200. */
+  public Route answer(ApiResult result) {
+    return complete(statusOf(result), result);
+  }
+
+  static StatusCode statusOf(ApiResult result) {
+    if (result.equals(ApiResult.BUSY)) return StatusCodes.SERVICE_UNAVAILABLE;
+    if (result.equals(ApiResult.TOO_LARGE)) return StatusCodes.PAYLOAD_TOO_LARGE;
+    return StatusCodes.OK;
+  }
+
   /** Wraps the whole route: every exception and rejection becomes an envelope with the right status. */
   public Route handled(Route inner) {
     return handleExceptions(exceptionHandler, () -> handleRejections(rejectionHandler, () -> inner));
@@ -56,14 +67,13 @@ public final class Envelopes extends AllDirectives {
         .match(NotFound.class, e -> complete(StatusCodes.NOT_FOUND, ApiResult.error(e.getMessage())))
         .match(EntityStreamSizeException.class,
             e -> complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large")))
-        .match(TimeoutException.class,
-            e -> complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("server busy, try again")))
+        .match(TimeoutException.class, e -> complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.BUSY))
         .matchAny(e -> {
           if (isTooLarge(e)) {
             return complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large"));
           }
           if (e.getCause() instanceof TimeoutException) {
-            return complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("server busy, try again"));
+            return complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.BUSY);
           }
           log.error("request failed: {}", e.toString());
           return complete(StatusCodes.INTERNAL_SERVER_ERROR, ApiResult.error("internal error"));

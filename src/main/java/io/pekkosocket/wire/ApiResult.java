@@ -15,6 +15,12 @@ public record ApiResult(int code, String msg, Object data) {
   public static final String UNKNOWN_SYSTEM = "系统ID无效";
   public static final String DUPLICATE_SYSTEM = "该系统ID已被注册";
 
+  /** Not run: too many commands in flight, or its deadline passed before it started. The route answers HTTP 503. */
+  public static final ApiResult BUSY = error("server busy, try again");
+
+  /** A push whose encoded frame is larger than a connection's outbound queue. The route answers HTTP 413. */
+  public static final ApiResult TOO_LARGE = error("payload too large");
+
   public static ApiResult ok(Object data) {
     return new ApiResult(0, SUCCESS, data);
   }

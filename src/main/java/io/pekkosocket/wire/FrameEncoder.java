@@ -80,6 +80,39 @@ public final class FrameEncoder {
     return push(messageId, p);
   }
 
+  /**
+   * An upper bound of {@link #pushBytes}, found without encoding: once escaped, each character of the caller's
+   * fields takes at most 6 bytes ({@code \u003c}), and the rest of the envelope (keys, messageId, code, newline)
+   * under 128. A push under a limit by this bound needs no exact measure.
+   */
+  public static long pushBytesAtMost(Push p) {
+    long data = p.data() instanceof Payload.Raw raw ? raw.json().length() : ((Payload.Text) p.data()).value().length();
+    long chars = p.sendUserId().length() + p.msg().length() + data;
+    return 128 + 6 * chars;
+  }
+
+  /** The exact size in bytes of the push's frame (every messageId has 16 hex characters, so any one will do). */
+  public long pushBytes(Push p) {
+    return utf8Length(push("0000000000000000", p));
+  }
+
+  /** The length of {@code s} in UTF-8, as {@link String#getBytes} encodes it, without encoding it. */
+  static long utf8Length(String s) {
+    long n = 0;
+    int len = s.length();
+    for (int i = 0; i < len; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) n += 1; // a lone surrogate becomes '?'
+      else n += 3;
+    }
+    return n;
+  }
+
   public static byte[] utf8(String frame) {
     return frame.getBytes(StandardCharsets.UTF_8);
   }

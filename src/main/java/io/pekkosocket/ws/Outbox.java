@@ -22,6 +22,7 @@ public final class Outbox {
   public static final int INVALID_DATA = 1007;
   public static final int POLICY = 1008;
   public static final int TOO_BIG = 1009;
+  public static final int INTERNAL_ERROR = 1011;
   public static final int SERVICE_RESTART = 1012;
   public static final int TRY_AGAIN_LATER = 1013;
   /** Recorded (never sent) when the connection ended without a close frame. */

@@ -40,4 +40,17 @@ class ClientActorTest {
     c.tell(new ClientActor.ConnectionClosed(Outbox.ABNORMAL));
     probe.expectTerminated(c);
   }
+
+  @Test
+  void stoppedWithItsSocketOpenItClosesItWith1011() {
+    TestOutboxes.Recorded r = new TestOutboxes.Recorded();
+    Outbox o = TestOutboxes.outbox("c", r, 16);
+    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", o));
+    TestProbe<Object> probe = kit.createTestProbe();
+    kit.stop(c); // as when its SystemActor is lost
+    probe.awaitAssert(() -> {
+      assertEquals(Outbox.INTERNAL_ERROR, r.closedWith.get());
+      return null;
+    });
+  }
 }

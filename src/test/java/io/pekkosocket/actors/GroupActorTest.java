@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 class GroupActorTest {
+  static final Deadline LATER = Deadline.after(java.time.Duration.ofHours(1));
   static final ActorTestKit kit = ActorTestKit.create();
   static final FrameEncoder enc = new FrameEncoder(true, true);
 
@@ -52,13 +53,13 @@ class GroupActorTest {
     g.tell(new GroupActor.Join("a", a, "", ""));
     g.tell(new GroupActor.Join("tiny", tiny, "", "")); // its own 1001 fills its queue of one
     TestProbe<ApiResult> reply = kit.createTestProbe();
-    g.tell(new GroupActor.Send(new Push("s", 5, "m", new Payload.Text("d")), reply.getRef()));
+    g.tell(new GroupActor.Send(new Push("s", 5, "m", new Payload.Text("d")), LATER, reply.getRef()));
     ApiResult r = reply.receiveMessage();
     ApiResult.FanOutDelivery d = (ApiResult.FanOutDelivery) r.data();
     assertEquals(1, d.delivered(), "the full queue refused, and asked for a 1013 close");
     assertEquals(Outbox.TRY_AGAIN_LATER, full.closedWith.get());
     g.tell(new GroupActor.Leave("tiny", "u", "e", true));
-    g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), reply.getRef()));
+    g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), LATER, reply.getRef()));
     reply.receiveMessage();
     List<String> atA = TestOutboxes.taken(a);
     assertEquals(5, atA.size()); // two joins, the push, the leave, the last push
@@ -97,5 +98,22 @@ class GroupActorTest {
     TestProbe<Object> watcher = kit.createTestProbe();
     g.tell(GroupActor.Stop.INSTANCE);
     watcher.expectTerminated(g);
+  }
+
+  @Test
+  void aSendPastItsDeadlineIsAnsweredBusyAndSendsNothing() {
+    FrameEncoder enc = new FrameEncoder(true, true);
+    ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
+    Outbox a = TestOutboxes.outbox("a");
+    g.tell(new GroupActor.Join("a", a, "", ""));
+    TestProbe<ApiResult> reply = kit.createTestProbe();
+    g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), new Deadline(System.nanoTime() - 1),
+        reply.getRef()));
+    assertEquals(ApiResult.BUSY, reply.receiveMessage());
+    g.tell(new GroupActor.Send(new Push("", 0, "", new Payload.Text("in time")), LATER, reply.getRef()));
+    assertEquals(1, ((ApiResult.FanOutDelivery) reply.receiveMessage().data()).delivered());
+    List<String> frames = TestOutboxes.taken(a);
+    assertEquals(2, frames.size(), "the 1001 and the push in time: " + frames);
+    assertTrue(frames.get(1).contains("in time"));
   }
 }

@@ -22,6 +22,8 @@ class SystemActorTest {
   static final Settings settings = Settings.from(ConfigFactory.parseMap(Map.of("socket.limits.groups-per-client", 2))
       .withFallback(ConfigFactory.parseResources("socket-defaults.conf")).resolve());
   static final Push PUSH = new Push("u", 1, "m", new Payload.Text("d"));
+  static final Deadline LATER = Deadline.after(java.time.Duration.ofHours(1));
+  static final Deadline PASSED = new Deadline(System.nanoTime() - 1);
 
   @AfterAll
   static void cleanup() {
@@ -50,7 +52,7 @@ class SystemActorTest {
     ActorRef<SystemActor.Command> s = newSystem();
     Outbox o = TestOutboxes.outbox("n1.a");
     s.tell(new SystemActor.Connect("n1.a", "", o));
-    ApiResult r = call(s, new SystemActor.SendToClient("n1.a", PUSH, reply.getRef()));
+    ApiResult r = call(s, new SystemActor.SendToClient("n1.a", PUSH, LATER, reply.getRef()));
     assertTrue(((ApiResult.ClientDelivery) r.data()).delivered());
     List<String> frames = TestOutboxes.taken(o);
     assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":{\"clientId\":\"n1.a\"}}\n", frames.get(0));
@@ -65,13 +67,13 @@ class SystemActorTest {
     Outbox b = TestOutboxes.outbox("b");
     s.tell(new SystemActor.Connect("a", "", a));
     s.tell(new SystemActor.Connect("b", "", b));
-    call(s, new SystemActor.Bind("a", "g", "ua", "", reply.getRef()));
-    call(s, new SystemActor.Bind("b", "g", "ub", "", reply.getRef()));
-    call(s, new SystemActor.Bind("b", "h", "ub", "", reply.getRef()));
+    call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef()));
+    call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef()));
+    call(s, new SystemActor.Bind("b", "h", "ub", "", LATER, reply.getRef()));
     assertEquals(new SystemActor.Stats(2, 2, 2, 2, 3), statsOf(s));
-    ApiResult online = call(s, new SystemActor.GetOnlineList("g", reply.getRef()));
+    ApiResult online = call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef()));
     assertEquals(new ApiResult.OnlineList(2, List.of("a", "b")), online.data());
-    ApiResult all = call(s, new SystemActor.GetAllGroups(reply.getRef()));
+    ApiResult all = call(s, new SystemActor.GetAllGroups(LATER, reply.getRef()));
     assertEquals(Map.of("g", List.of("a", "b"), "h", List.of("b")), all.data());
 
     TestOutboxes.taken(a);
@@ -82,8 +84,10 @@ class SystemActorTest {
       assertEquals(new SystemActor.Stats(1, 1, 1, 1, 1), statsOf(s));
       return null;
     });
+    // the group fans out b's 1002 on its own thread: a push through g, answered by g after b's Leave, orders it
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef()));
     List<String> atA = TestOutboxes.taken(a);
-    assertEquals(1, atA.size(), "exactly one 1002, for g");
+    assertEquals(2, atA.size(), "exactly one 1002 (for g), then the push: " + atA);
     assertTrue(atA.get(0).contains("\"code\":1002"));
   }
 
@@ -91,10 +95,10 @@ class SystemActorTest {
   void groupsPerClientLimitIsEnforced() {
     ActorRef<SystemActor.Command> s = newSystem();
     s.tell(new SystemActor.Connect("a", "", TestOutboxes.outbox("a")));
-    assertEquals(0, call(s, new SystemActor.Bind("a", "g1", "", "", reply.getRef())).code());
-    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", reply.getRef())).code());
-    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", reply.getRef())).code(), "rebind is fine");
-    ApiResult third = call(s, new SystemActor.Bind("a", "g3", "", "", reply.getRef()));
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g1", "", "", LATER, reply.getRef())).code());
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef())).code());
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef())).code(), "rebind is fine");
+    ApiResult third = call(s, new SystemActor.Bind("a", "g3", "", "", LATER, reply.getRef()));
     assertEquals(-1, third.code());
     assertTrue(third.msg().contains("too many groups"));
   }
@@ -104,13 +108,13 @@ class SystemActorTest {
     ActorRef<SystemActor.Command> s = newSystem();
     s.tell(new SystemActor.Connect("a", "", TestOutboxes.outbox("a")));
     s.tell(new SystemActor.Connect("b", "", TestOutboxes.outbox("b")));
-    ApiResult many = call(s, new SystemActor.SendToClients(List.of("a", "b", "zz", "a"), PUSH, reply.getRef()));
+    ApiResult many = call(s, new SystemActor.SendToClients(List.of("a", "b", "zz", "a"), PUSH, LATER, reply.getRef()));
     ApiResult.ClientsDelivery d = (ApiResult.ClientsDelivery) many.data();
     assertEquals(2, d.delivered());
     assertEquals(List.of("a", "b", "zz"), List.copyOf(d.messageIds().keySet()));
-    ApiResult all = call(s, new SystemActor.SendToSystem(PUSH, reply.getRef()));
+    ApiResult all = call(s, new SystemActor.SendToSystem(PUSH, LATER, reply.getRef()));
     assertEquals(2, ((ApiResult.FanOutDelivery) all.data()).delivered());
-    ApiResult group = call(s, new SystemActor.SendToGroup("none", PUSH, reply.getRef()));
+    ApiResult group = call(s, new SystemActor.SendToGroup("none", PUSH, LATER, reply.getRef()));
     assertEquals(0, ((ApiResult.FanOutDelivery) group.data()).delivered());
   }
 
@@ -123,9 +127,9 @@ class SystemActorTest {
     Outbox b = TestOutboxes.outbox("b", rb, 64);
     s.tell(new SystemActor.Connect("a", "", a));
     s.tell(new SystemActor.Connect("b", "", b));
-    call(s, new SystemActor.Bind("a", "g", "", "", reply.getRef()));
-    call(s, new SystemActor.Bind("b", "g", "", "", reply.getRef()));
-    call(s, new SystemActor.SendToGroup("g", PUSH, reply.getRef())); // answered by the group: joins are done
+    call(s, new SystemActor.Bind("a", "g", "", "", LATER, reply.getRef()));
+    call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef()));
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by the group: joins are done
     assertEquals(4, TestOutboxes.taken(a).size()); // welcome, two joins, the push
     s.tell(new SystemActor.Drain(Outbox.SERVICE_RESTART, "service restart", java.time.Duration.ZERO));
     TestProbe<Object> waiter = kit.createTestProbe();
@@ -145,9 +149,40 @@ class SystemActorTest {
   @Test
   void closeClientAnswersEmptyObjectAndUnknownIdsChangeNothing() {
     ActorRef<SystemActor.Command> s = newSystem();
-    assertEquals(Map.of(), call(s, new SystemActor.CloseClient("ghost", reply.getRef())).data());
-    assertEquals(List.of(), call(s, new SystemActor.Bind("ghost", "g", "", "", reply.getRef())).data());
-    assertEquals(List.of(), call(s, new SystemActor.Unbind("ghost", "g", reply.getRef())).data());
+    assertEquals(Map.of(), call(s, new SystemActor.CloseClient("ghost", LATER, reply.getRef())).data());
+    assertEquals(List.of(), call(s, new SystemActor.Bind("ghost", "g", "", "", LATER, reply.getRef())).data());
+    assertEquals(List.of(), call(s, new SystemActor.Unbind("ghost", "g", LATER, reply.getRef())).data());
     assertEquals(new SystemActor.Stats(0, 0, 0, 0, 0), statsOf(s));
+  }
+
+  @Test
+  void aCommandPastItsDeadlineIsAnsweredBusyAndDoesNothing() {
+    ActorRef<SystemActor.Command> s = newSystem();
+    Outbox a = TestOutboxes.outbox("a");
+    Outbox b = TestOutboxes.outbox("b");
+    s.tell(new SystemActor.Connect("a", "", a));
+    s.tell(new SystemActor.Connect("b", "", b));
+    assertEquals(0, call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef())).code());
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by g after b's 1001
+    TestOutboxes.taken(a);
+    TestOutboxes.taken(b);
+    for (SystemActor.Command late : List.<SystemActor.Command>of(
+        new SystemActor.SendToClient("a", PUSH, PASSED, reply.getRef()),
+        new SystemActor.SendToClients(List.of("a", "b"), PUSH, PASSED, reply.getRef()),
+        new SystemActor.SendToGroup("g", PUSH, PASSED, reply.getRef()),
+        new SystemActor.SendToSystem(PUSH, PASSED, reply.getRef()),
+        new SystemActor.Bind("a", "h", "", "", PASSED, reply.getRef()),
+        new SystemActor.Unbind("b", "g", PASSED, reply.getRef()),
+        new SystemActor.CloseClient("a", PASSED, reply.getRef()),
+        new SystemActor.GetOnlineList("g", PASSED, reply.getRef()),
+        new SystemActor.GetAllGroups(PASSED, reply.getRef()))) {
+      assertEquals(ApiResult.BUSY, call(s, late), late.toString());
+    }
+    assertEquals(List.of(), TestOutboxes.taken(a), "nothing was sent");
+    assertEquals(List.of(), TestOutboxes.taken(b), "nothing was sent");
+    assertFalse(a.isClosed(), "nobody was closed");
+    assertEquals(new SystemActor.Stats(2, 1, 2, 1, 1), statsOf(s), "no bind, no unbind");
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // g has handled all it was sent
+    assertEquals(1, TestOutboxes.taken(b).size(), "only this push reached g's member");
   }
 }
