@@ -8,6 +8,7 @@ import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.Push;
 import java.time.Duration;
 import io.pekkosocket.auth.Tokens;
+import io.pekkosocket.registry.SystemIds;
 import io.pekkosocket.ops.Metrics;
 import java.util.List;
 import java.util.Optional;
@@ -169,15 +170,9 @@ public final class ApiRoutes extends AllDirectives {
   private CompletionStage<ApiResult> register(ApiRequest req) {
     String systemId = req.string("systemId");
     if (systemId.isEmpty()) return done(ApiResult.required("SystemId"));
-    if (systemId.length() > 128 || !systemId.codePoints().allMatch(ApiRoutes::printable)) {
-      return done(ApiResult.error("systemId must be 1-128 printable characters"));
-    }
+    String problem = SystemIds.problem(systemId);
+    if (problem != null) return done(ApiResult.error(problem));
     return AskPattern.ask(guardian, r -> new Guardian.Register(systemId, r), askTimeout, system.scheduler());
-  }
-
-  private static boolean printable(int cp) {
-    return !Character.isISOControl(cp) && Character.isDefined(cp)
-        && Character.getType(cp) != Character.SURROGATE;
   }
 
   private static ApiResult tooLong(String field, int max) {
