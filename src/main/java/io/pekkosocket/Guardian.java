@@ -8,9 +8,9 @@ import io.pekkosocket.registry.SystemStore;
 import io.pekkosocket.wire.ApiResult;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.Map;
-import java.util.Set;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -26,7 +26,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * API call enters here ({@link ForSystem}) and is handed to its system, or answered {@code 系统ID无效}.
  *
  * <p>{@code register} answers success only after the {@link SystemStore} has synced the new system to disk; the
- * write runs on the blocking dispatcher and comes back as {@link Stored}. A systemId being stored counts as taken.
+ * write runs on the blocking dispatcher and comes back as {@link Stored}. A register for a systemId whose write is
+ * still in flight waits for it: "duplicate" if it succeeds, "registry unavailable" if it fails.
  * A register whose deadline has passed is answered busy and writes nothing.
  *
  * <p>The Guardian watches its SystemActors. One that stops (an {@code Error} in it; nothing stops them otherwise)
@@ -61,7 +62,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   private final Admission admission;
   private final Executor blocking;
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
-  private final Set<String> storing = new HashSet<>();
+  /** systemIds whose write is in flight, with the duplicate registers waiting for its outcome (L8). */
+  private final Map<String, List<ActorRef<ApiResult>>> storing = new HashMap<>();
   private long seq;
   private Drain drain;
 
@@ -102,11 +104,17 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
       m.replyTo().tell(ApiResult.BUSY);
       return this;
     }
-    if (systems.containsKey(m.systemId()) || storing.contains(m.systemId())) {
+    if (systems.containsKey(m.systemId())) {
       m.replyTo().tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM));
       return this;
     }
-    storing.add(m.systemId());
+    List<ActorRef<ApiResult>> waiting = storing.get(m.systemId());
+    if (waiting != null) {
+      // the same id is being written: answer by that write's outcome, never "duplicate" before it is known
+      waiting.add(m.replyTo());
+      return this;
+    }
+    storing.put(m.systemId(), new ArrayList<>());
     String systemId = m.systemId();
     CompletableFuture<Boolean> write = CompletableFuture.supplyAsync(() -> {
       try {
@@ -120,15 +128,18 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onStored(Stored m) {
-    storing.remove(m.systemId());
+    List<ActorRef<ApiResult>> waiting = storing.remove(m.systemId());
     if (m.failure() != null) {
       getContext().getLog().error("could not store a new system: {}", m.failure().toString());
-      m.replyTo().tell(ApiResult.error("registry unavailable, try again"));
+      ApiResult unavailable = ApiResult.error("registry unavailable, try again");
+      m.replyTo().tell(unavailable);
+      waiting.forEach(w -> w.tell(unavailable));
       return this;
     }
     spawnSystem(m.systemId());
     getContext().getLog().info("registered system #{}", seq);
     m.replyTo().tell(ApiResult.okEmptyList());
+    waiting.forEach(w -> w.tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM)));
     return this;
   }
 

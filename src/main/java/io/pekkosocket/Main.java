@@ -15,9 +15,19 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    Config config = Settings.load();
+    Config config;
+    Settings settings;
+    try {
+      config = Settings.load();
+      settings = Settings.from(config);
+    } catch (Settings.InvalidSetting | com.typesafe.config.ConfigException e) {
+      // a setting that makes no sense (or cannot be read) stops both the server and the token command
+      System.err.println("pekko-socket: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     if (args.length > 0 && args[0].equals("token")) {
-      System.exit(printToken(Settings.from(config), args));
+      System.exit(printToken(settings, args));
     }
     if (args.length > 0) {
       System.err.println("unknown command: " + args[0] + "\nusage: pekko-socket [token --role admin|system "

@@ -54,12 +54,14 @@ public final class Server {
 
   /** As {@link #start(Config)}, with a fault-injection hook (tests only). */
   public static CompletionStage<Server> start(Config baseConfig, Faults faults) {
-    Settings settings = Settings.from(baseConfig);
-    // the drain phase must be allowed to last the whole drain window and the last close handshakes
-    Config config = ConfigFactory.parseMap(java.util.Map.of(
-            "pekko.coordinated-shutdown.phases.service-unbind.timeout",
-            settings.drain().plus(settings.closeTimeout()).plusSeconds(5).toMillis() + "ms"))
-        .withFallback(baseConfig);
+    Settings settings;
+    try {
+      settings = Settings.from(baseConfig);
+    } catch (Settings.InvalidSetting | com.typesafe.config.ConfigException e) {
+      log.error(e.getMessage());
+      return CompletableFuture.failedFuture(e);
+    }
+    Config config = runtimeConfig(baseConfig);
     Logging.apply(settings.logLevel());
     SystemStore store;
     List<String> registered;
@@ -105,6 +107,21 @@ public final class Server {
           system.terminate();
           throw new IllegalStateException("bind failed on " + settings.host() + ":" + settings.port(), e);
         });
+  }
+
+  /** The Pekko settings that follow from the server's own: {@code baseConfig} with them on top. */
+  static Config runtimeConfig(Config baseConfig) {
+    Settings settings = Settings.from(baseConfig);
+    java.util.Map<String, Object> derived = new java.util.HashMap<>();
+    // the drain phase must be allowed to last the whole drain window and the last close handshakes
+    derived.put("pekko.coordinated-shutdown.phases.service-unbind.timeout",
+        settings.drain().plus(settings.closeTimeout()).plusSeconds(5).toMillis() + "ms");
+    // a connection on which nothing moves is closed (M1); Pekko counts traffic both ways, so the server's pings
+    // keep every WebSocket busy
+    derived.put("pekko.http.server.idle-timeout", settings.httpIdleTimeout().toMillis() + "ms");
+    // the client's address, needed by the per-address handshake limit (Pekko's default is off)
+    if (settings.handshakesPerAddress() > 0) derived.put("pekko.http.server.remote-address-attribute", "on");
+    return ConfigFactory.parseMap(derived).withFallback(baseConfig);
   }
 
   /**

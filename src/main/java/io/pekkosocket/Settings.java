@@ -49,7 +49,11 @@ public record Settings(
     int inboundBurst,
     // admission (issue 8)
     int commandsInFlightPerSystem,
-    Duration deadlineGrace) {
+    Duration deadlineGrace,
+    // edges (issue 8)
+    Duration httpIdleTimeout,
+    int refusedHandshakesPerSecond,
+    int handshakesPerAddress) {
 
   /** Environment variables and the keys they set. */
   public static final Map<String, String> ENV = Map.ofEntries(
@@ -67,11 +71,22 @@ public record Settings(
       Map.entry("SOCKET_WS_INBOUND_BURST", "socket.ws.inbound-burst"),
       Map.entry("SOCKET_JWT_SECRET", "socket.auth.jwt-secret"),
       Map.entry("SOCKET_LOG_LEVEL", "socket.log-level"),
-      Map.entry("SOCKET_SHUTDOWN_DRAIN", "socket.shutdown.drain"));
+      Map.entry("SOCKET_SHUTDOWN_DRAIN", "socket.shutdown.drain"),
+      // edges (issue 8)
+      Map.entry("SOCKET_HTTP_IDLE_TIMEOUT", "socket.http.idle-timeout"),
+      Map.entry("SOCKET_HANDSHAKES_PER_ADDRESS", "socket.limits.handshakes-per-address"));
 
+  /** A setting that makes no sense: startup stops (exit status 1) with this message, which names the key. */
+  public static final class InvalidSetting extends IllegalArgumentException {
+    InvalidSetting(String key, Object value, String rule) {
+      super("invalid setting " + key + " = " + value + ": " + rule);
+    }
+  }
+
+  /** Reads and checks the settings; throws {@link InvalidSetting} naming the first key whose value makes no sense. */
   public static Settings from(Config c) {
     Config s = c.getConfig("socket");
-    return new Settings(
+    Settings settings = new Settings(
         s.getString("http.host"),
         s.getInt("http.port"),
         Path.of(s.getString("data-dir")),
@@ -103,7 +118,13 @@ public record Settings(
         s.getInt("ws.inbound-burst"),
         // admission (issue 8)
         s.getInt("limits.commands-in-flight-per-system"),
-        s.getDuration("api.deadline-grace"));
+        s.getDuration("api.deadline-grace"),
+        // edges (issue 8)
+        s.getDuration("http.idle-timeout"),
+        s.getInt("limits.refused-handshakes-per-second"),
+        s.getInt("limits.handshakes-per-address"));
+    settings.check();
+    return settings;
   }
 
   /**
@@ -142,5 +163,59 @@ public record Settings(
   public ConnectionStage.Limits connectionLimits() {
     return new ConnectionStage.Limits(pingInterval, idleTimeout, maxFrame, outboundFrames, outboundBytes,
         closeTimeout, inboundRate, inboundBurst);
+  }
+
+  private void check() {
+    atLeast("socket.http.port", port, 0);
+    if (port > 65535) throw new InvalidSetting("socket.http.port", port, "must be a TCP port (0-65535)");
+    if (!nodeId.matches("[A-Za-z0-9]+")) {
+      throw new InvalidSetting("socket.node-id", "\"" + nodeId + "\"", "must be letters and digits");
+    }
+    atLeast("socket.api.max-body", maxBody, 1);
+    positive("socket.api.ask-timeout", askTimeout);
+    positive("socket.ws.ping-interval", pingInterval);
+    above("socket.ws.idle-timeout", idleTimeout, "socket.ws.ping-interval", pingInterval,
+        "a healthy connection must get a ping before it is declared dead");
+    above("socket.http.idle-timeout", httpIdleTimeout, "socket.ws.ping-interval", pingInterval,
+        "the pings are what keep a WebSocket from the HTTP idle timeout");
+    atLeast("socket.ws.max-frame", maxFrame, 1);
+    atLeast("socket.ws.outbound-buffer.frames", outboundFrames, 1);
+    atLeast("socket.ws.outbound-buffer.bytes", outboundBytes, 1);
+    positive("socket.ws.close-timeout", closeTimeout);
+    atLeast("socket.ws.inbound-rate", inboundRate, 1);
+    atLeast("socket.ws.inbound-burst", inboundBurst, 1);
+    atLeast("socket.limits.commands-in-flight-per-system", commandsInFlightPerSystem, 0);
+    positive("socket.api.deadline-grace", deadlineGrace);
+    atLeast("socket.limits.groups-per-client", maxGroupsPerClient, 1);
+    atLeast("socket.limits.client-ids-per-send", maxClientIdsPerSend, 1);
+    atLeast("socket.limits.group-name-length", maxGroupName, 1);
+    atLeast("socket.limits.user-field-length", maxUserField, 0);
+    atLeast("socket.limits.connections-per-system", connectionsPerSystem, 0);
+    atLeast("socket.limits.handshakes-per-second", handshakesPerSecond, 1);
+    atLeast("socket.limits.refused-handshakes-per-second", refusedHandshakesPerSecond, 1);
+    atLeast("socket.limits.handshakes-per-address", handshakesPerAddress, 0);
+    if (drain.isNegative()) throw new InvalidSetting("socket.shutdown.drain", human(drain), "must not be negative");
+    for (String id : preRegisteredSystems) {
+      String problem = io.pekkosocket.registry.SystemIds.problem(id);
+      if (problem != null) throw new InvalidSetting("socket.systems", "[\"" + id + "\"]", problem);
+    }
+  }
+
+  private static void atLeast(String key, long value, long min) {
+    if (value < min) throw new InvalidSetting(key, value, "must be at least " + min);
+  }
+
+  private static void positive(String key, Duration value) {
+    if (value.isNegative() || value.isZero()) throw new InvalidSetting(key, human(value), "must be above zero");
+  }
+
+  private static void above(String key, Duration value, String otherKey, Duration other, String why) {
+    if (value.compareTo(other) <= 0) {
+      throw new InvalidSetting(key, human(value), "must be above " + otherKey + " (" + human(other) + "): " + why);
+    }
+  }
+
+  private static String human(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 }

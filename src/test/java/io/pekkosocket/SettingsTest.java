@@ -22,20 +22,23 @@ class SettingsTest {
     assertEquals(1024L * 1024, s.maxBody());
     assertTrue(s.escapeHtml());
     assertTrue(s.trailingNewline());
+    assertEquals(Duration.ofSeconds(75), s.httpIdleTimeout());
+    assertEquals(200, s.refusedHandshakesPerSecond());
+    assertEquals(0, s.handshakesPerAddress());
   }
 
   @Test
   void environmentVariablesOverrideTheFileAndDefaults() {
     Config env = Settings.fromEnv(Map.of("SOCKET_HTTP_PORT", "9001", "SOCKET_HTTP_HOST", "127.0.0.1",
         "SOCKET_DATA_DIR", "/tmp/x", "SOCKET_WS_MAX_FRAME", "100", "UNRELATED", "1"));
-    Config file = ConfigFactory.parseString("socket.http.port = 7000\nsocket.ws.idle-timeout = 9s");
+    Config file = ConfigFactory.parseString("socket.http.port = 7000\nsocket.ws.idle-timeout = 90s");
     Settings s = Settings.from(env.withFallback(file)
         .withFallback(ConfigFactory.parseResources("socket-defaults.conf")).resolve());
     assertEquals(9001, s.port());
     assertEquals("127.0.0.1", s.host());
     assertEquals("/tmp/x", s.dataDir().toString());
     assertEquals(100, s.maxFrame());
-    assertEquals(Duration.ofSeconds(9), s.idleTimeout());
+    assertEquals(Duration.ofSeconds(90), s.idleTimeout());
   }
 
   @Test
@@ -58,10 +61,26 @@ class SettingsTest {
 
   @Test
   void pekkoDefaultsThatBreakWebSocketsAreOverridden() {
-    Config c = ConfigFactory.parseResources("socket-defaults.conf").withFallback(ConfigFactory.defaultReference())
-        .resolve();
-    assertEquals("infinite", c.getString("pekko.http.server.idle-timeout"));
+    Config c = Server.runtimeConfig(ConfigFactory.parseResources("socket-defaults.conf")
+        .withFallback(ConfigFactory.defaultReference()).resolve());
+    assertEquals(Duration.ofSeconds(75), c.getDuration("pekko.http.server.idle-timeout"),
+        "finite, from socket.http.idle-timeout: a silent or half-sent HTTP connection is closed");
+    assertFalse(c.getBoolean("pekko.http.server.remote-address-attribute"), "off unless a per-address limit is on");
     assertTrue(c.getInt("pekko.http.server.max-connections") >= 20_000);
     assertTrue(c.getInt("pekko.http.server.backlog") >= 1024);
+  }
+
+  @Test
+  void theHttpIdleTimeoutAndThePerAddressLimitReachPekko() {
+    Config env = Settings.fromEnv(Map.of("SOCKET_HTTP_IDLE_TIMEOUT", "90s"));
+    Config c = Server.runtimeConfig(env.withFallback(ConfigFactory.parseString(
+            "socket.limits.handshakes-per-address = 20"))
+        .withFallback(ConfigFactory.parseResources("socket-defaults.conf"))
+        .withFallback(ConfigFactory.defaultReference()).resolve());
+    Settings s = Settings.from(c);
+    assertEquals(Duration.ofSeconds(90), s.httpIdleTimeout());
+    assertEquals(20, s.handshakesPerAddress());
+    assertEquals(Duration.ofSeconds(90), c.getDuration("pekko.http.server.idle-timeout"));
+    assertTrue(c.getBoolean("pekko.http.server.remote-address-attribute"));
   }
 }

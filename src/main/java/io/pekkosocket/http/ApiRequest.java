@@ -1,13 +1,16 @@
 package io.pekkosocket.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pekkosocket.wire.Payload;
 import io.pekkosocket.wire.Push;
+import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,32 +29,77 @@ final class ApiRequest {
   }
 
   private final Map<String, JsonNode> fields;
-  private final ObjectMapper mapper;
+  /** A non-string {@code data}, as compact JSON with every number as written; null when data is a string or absent. */
+  private final String rawData;
 
-  private ApiRequest(Map<String, JsonNode> fields, ObjectMapper mapper) {
+  private ApiRequest(Map<String, JsonNode> fields, String rawData) {
     this.fields = fields;
-    this.mapper = mapper;
+    this.rawData = rawData;
   }
 
+  /**
+   * Reads the body as a stream of tokens (the mapper's {@code StreamReadConstraints} on depth and number length
+   * apply). A non-string {@code data} is copied token by token, numbers with their original text, so {@code 1e400}
+   * or {@code 0.12345678901234567890} reach the client exactly as sent; every other field is read as a tree.
+   */
   static ApiRequest parse(byte[] body, ObjectMapper mapper) {
-    if (isBlank(body)) return new ApiRequest(Map.of(), mapper);
-    JsonNode root;
-    try {
-      root = mapper.readTree(body);
+    if (isBlank(body)) return new ApiRequest(Map.of(), null);
+    Map<String, JsonNode> fields = new HashMap<>();
+    String rawData = null;
+    try (JsonParser p = mapper.createParser(body)) {
+      JsonToken t = p.nextToken();
+      if (t == null) return new ApiRequest(Map.of(), null);
+      if (t != JsonToken.START_OBJECT) {
+        p.readValueAsTree(); // invalid JSON is reported as such first
+        throw new BadRequest("request body must be a JSON object");
+      }
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String key = p.currentName().toLowerCase(Locale.ROOT);
+        JsonToken value = p.nextToken();
+        if (key.equals("data") && value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
+          rawData = copy(p, mapper);
+          fields.remove(key);
+        } else {
+          JsonNode node = p.readValueAsTree();
+          fields.put(key, node);
+          if (key.equals("data")) rawData = null; // the last duplicate wins
+        }
+      }
+      if (t != JsonToken.END_OBJECT) throw new BadRequest("request body is not valid JSON");
     } catch (JsonProcessingException e) {
       throw new BadRequest("request body is not valid JSON");
     } catch (java.io.IOException e) {
       throw new BadRequest("request body could not be read");
     }
-    if (root == null || root.isMissingNode()) return new ApiRequest(Map.of(), mapper);
-    if (!root.isObject()) throw new BadRequest("request body must be a JSON object");
-    Map<String, JsonNode> fields = new HashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> it = root.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      fields.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue());
+    return new ApiRequest(fields, rawData);
+  }
+
+  /** Copies the value at the parser's current token as compact JSON, numbers with their original text. */
+  private static String copy(JsonParser p, ObjectMapper mapper) throws java.io.IOException {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = mapper.createGenerator(out)) {
+      int depth = 0;
+      JsonToken t = p.currentToken();
+      while (true) {
+        switch (t) {
+          case START_OBJECT -> { g.writeStartObject(); depth++; }
+          case END_OBJECT -> { g.writeEndObject(); depth--; }
+          case START_ARRAY -> { g.writeStartArray(); depth++; }
+          case END_ARRAY -> { g.writeEndArray(); depth--; }
+          case FIELD_NAME -> g.writeFieldName(p.currentName());
+          case VALUE_STRING -> g.writeString(p.getText());
+          case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> g.writeNumber(p.getText());
+          case VALUE_TRUE -> g.writeBoolean(true);
+          case VALUE_FALSE -> g.writeBoolean(false);
+          case VALUE_NULL -> g.writeNull();
+          default -> throw new BadRequest("field data could not be read");
+        }
+        if (depth == 0) break;
+        t = p.nextToken();
+        if (t == null) throw new BadRequest("request body is not valid JSON");
+      }
     }
-    return new ApiRequest(fields, mapper);
+    return out.toString();
   }
 
   private static boolean isBlank(byte[] body) {
@@ -97,14 +145,10 @@ final class ApiRequest {
 
   /** {@code data}: a JSON string stays a string, any other JSON value is kept as compact JSON text. */
   Payload payload() {
+    if (rawData != null) return new Payload.Raw(rawData);
     JsonNode n = field("data");
     if (n == null) return Payload.EMPTY;
-    if (n.isTextual()) return new Payload.Text(n.textValue());
-    try {
-      return new Payload.Raw(mapper.writeValueAsString(n));
-    } catch (JsonProcessingException e) {
-      throw new BadRequest("field data could not be encoded");
-    }
+    return new Payload.Text(n.textValue()); // only strings and nulls are kept as trees
   }
 
   Push push() {

@@ -11,6 +11,7 @@ import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Push;
 import java.time.Duration;
 import io.pekkosocket.auth.Tokens;
+import io.pekkosocket.registry.SystemIds;
 import io.pekkosocket.ops.Metrics;
 import java.util.List;
 import java.util.Optional;
@@ -212,17 +213,11 @@ public final class ApiRoutes extends AllDirectives {
   private CompletionStage<ApiResult> register(ApiRequest req) {
     String systemId = req.string("systemId");
     if (systemId.isEmpty()) return done(ApiResult.required("SystemId"));
-    if (systemId.length() > 128 || !systemId.codePoints().allMatch(ApiRoutes::printable)) {
-      return done(ApiResult.error("systemId must be 1-128 printable characters"));
-    }
+    String problem = SystemIds.problem(systemId);
+    if (problem != null) return done(ApiResult.error(problem));
     Deadline deadline = Deadline.after(askTimeout);
     return AskPattern.ask(guardian, r -> new Guardian.Register(systemId, deadline, r), answerTimeout,
         system.scheduler());
-  }
-
-  private static boolean printable(int cp) {
-    return !Character.isISOControl(cp) && Character.isDefined(cp)
-        && Character.getType(cp) != Character.SURROGATE;
   }
 
   private static ApiResult tooLong(String field, int max) {

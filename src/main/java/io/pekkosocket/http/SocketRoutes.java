@@ -13,6 +13,7 @@ import io.pekkosocket.ws.ConnectionStage;
 import io.pekkosocket.ws.FrameCounters;
 import io.pekkosocket.ws.Outbox;
 import io.pekkosocket.ws.WsFrames;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -20,7 +21,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -31,6 +35,11 @@ import org.apache.pekko.stream.javadsl.Flow;
  * outbox is registered with its {@link SystemActor} (which spawns the ClientActor and writes the welcome frame). A
  * missing or unknown systemId is still upgraded, then answered with the -1001 frame and close 1008, as PROTOCOL.md
  * says.
+ *
+ * <p>Budgets: only an upgrade that passes the cheap checks (systemId present and registered, token valid where
+ * required) spends {@code handshakes-per-second}; refused upgrades spend {@code refused-handshakes-per-second}, and
+ * beyond it get a plain 503 without being upgraded; with {@code handshakes-per-address} on, every upgrade also spends
+ * its client address's budget.
  */
 public final class SocketRoutes extends AllDirectives {
   private final ActorSystem<?> system;
@@ -44,6 +53,8 @@ public final class SocketRoutes extends AllDirectives {
   private final Metrics metrics;
   private final Readiness readiness;
   private final RateLimiter handshakes;
+  private final RateLimiter refusals;
+  private final AddressLimiter perAddress;
 
   public SocketRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
       Envelopes envelopes, Tokens tokens, Metrics metrics, Readiness readiness) {
@@ -51,6 +62,9 @@ public final class SocketRoutes extends AllDirectives {
     this.metrics = metrics;
     this.tokens = tokens;
     this.handshakes = new RateLimiter(settings.handshakesPerSecond());
+    this.refusals = new RateLimiter(settings.refusedHandshakesPerSecond());
+    this.perAddress = settings.handshakesPerAddress() > 0
+        ? new AddressLimiter(settings.handshakesPerAddress(), AddressLimiter.MAX_ADDRESSES) : null;
     this.system = system;
     this.guardian = guardian;
     this.settings = settings;
@@ -69,9 +83,15 @@ public final class SocketRoutes extends AllDirectives {
       if (upgrade.isEmpty()) {
         return envelopes.complete(StatusCodes.BAD_REQUEST, ApiResult.error("expected a WebSocket upgrade"));
       }
+      InetAddress from = perAddress == null ? null : addressOf(request);
+      if (from != null && !perAddress.tryAcquire(from)) {
+        metrics.handshakeFailed("address_rate_limited");
+        return busy();
+      }
       Optional<String> origin = request.getHeader("Origin").map(h -> h.value());
       if (!settings.allowedOrigins().isEmpty() && origin.isPresent()
           && !settings.allowedOrigins().contains(origin.get())) {
+        if (!refusals.tryAcquire()) return refusalsExhausted();
         metrics.handshakeFailed("origin");
         return envelopes.complete(StatusCodes.FORBIDDEN, ApiResult.error("origin not allowed"));
       }
@@ -79,14 +99,11 @@ public final class SocketRoutes extends AllDirectives {
         metrics.handshakeFailed("draining");
         return envelopes.complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("server is shutting down"));
       }
-      if (!handshakes.tryAcquire()) {
-        metrics.handshakeFailed("rate_limited");
-        return envelopes.complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("too many new connections, retry"));
-      }
       String systemId = request.getUri().query().get("systemId")
           .or(() -> request.getHeader("SystemId").map(h -> h.value()))
           .orElse("");
       if (systemId.isEmpty()) {
+        if (!refusals.tryAcquire()) return refusalsExhausted();
         metrics.handshakeFailed("no_system_id");
         return complete(refuse(upgrade.get(), -1001, ApiResult.NO_SYSTEM_ID));
       }
@@ -95,6 +112,7 @@ public final class SocketRoutes extends AllDirectives {
         Optional<Tokens.Claims> claims = request.getUri().query().get("token").flatMap(tokens::verify)
             .filter(c -> systemId.equals(c.systemId()));
         if (claims.isEmpty()) {
+          if (!refusals.tryAcquire()) return refusalsExhausted();
           metrics.handshakeFailed("unauthorized");
           return complete(refuse(upgrade.get(), -1002, "unauthorized"));
         }
@@ -102,11 +120,36 @@ public final class SocketRoutes extends AllDirectives {
       }
       String connectUserId = userId;
       return onSuccess(lookup(systemId), found -> {
-        if (found.system() != null) return complete(accept(upgrade.get(), found.system(), connectUserId));
-        metrics.handshakeFailed("unknown_system");
-        return complete(refuse(upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM));
+        if (found.system() == null) {
+          if (!refusals.tryAcquire()) return refusalsExhausted();
+          metrics.handshakeFailed("unknown_system");
+          return complete(refuse(upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM));
+        }
+        // only an upgrade that passed every cheap check spends the server-wide budget (M8)
+        if (!handshakes.tryAcquire()) {
+          metrics.handshakeFailed("rate_limited");
+          return busy();
+        }
+        return complete(accept(upgrade.get(), found.system(), connectUserId));
       });
     }));
+  }
+
+  /** Beyond the refusals' own budget: a plain 503, without upgrading. */
+  private Route refusalsExhausted() {
+    metrics.handshakeFailed("refused_rate_limited");
+    return busy();
+  }
+
+  private Route busy() {
+    return envelopes.complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.error("too many new connections, retry"));
+  }
+
+  /** The TCP peer's address (never a forwarded header); null when Pekko did not record it. */
+  private static InetAddress addressOf(HttpRequest request) {
+    return request.getAttribute(AttributeKeys.remoteAddress)
+        .flatMap(RemoteAddress::getAddress)
+        .orElse(null);
   }
 
   private CompletionStage<Guardian.Found> lookup(String systemId) {

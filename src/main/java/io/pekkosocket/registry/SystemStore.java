@@ -83,6 +83,19 @@ public final class SystemStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads back {@code synchronous} or {@code journal_mode} on this store's own connection (tests: kill -9 cannot
+   * tell a missing fsync from a real one). Blocks.
+   */
+  synchronized String pragma(String name) throws SQLException {
+    if (!name.equals("synchronous") && !name.equals("journal_mode")) {
+      throw new IllegalArgumentException("not a read-back pragma: " + name);
+    }
+    try (Statement st = db.createStatement(); ResultSet rs = st.executeQuery("PRAGMA " + name)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
   public Path file() {
     return file;
   }

@@ -1,0 +1,24 @@
+package io.pekkosocket.e2e;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.pekkosocket.ServerProcess;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A nonsensical setting stops the real process with exit status 1 and a message naming the key. */
+class StartupValidationTest {
+
+  @Test
+  void aNonsensicalSettingStopsTheProcessWithExitOneNamingTheKey() throws Exception {
+    try (ServerProcess p = new ServerProcess(Files.createTempDirectory("pekko-socket-invalid"),
+        "-Dsocket.limits.handshakes-per-second=0")) {
+      assertTrue(p.process.waitFor(60, TimeUnit.SECONDS), "the server must not start");
+      assertEquals(1, p.process.exitValue(), p.logText());
+      String out = p.logText();
+      assertTrue(out.contains("socket.limits.handshakes-per-second"), out);
+      assertFalse(out.contains("\tat "), "a message, not a stack trace:\n" + out);
+    }
+  }
+}
