@@ -108,6 +108,11 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     String tokenUserId = "";
     String userId = "";
     String extend = "";
+    /**
+     * Its close has been decided (the socket is closing, or close_client asked for it): for the API it is gone from
+     * now on (binds are no-ops, lists leave it out), though its 1002s wait for its ClientActor's stop.
+     */
+    boolean leaving;
 
     Client(ActorRef<ClientActor.Command> ref, Outbox outbox) {
       this.ref = ref;
@@ -198,7 +203,10 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onDisconnected(Disconnected m) {
     Client c = clients.get(m.clientId());
-    if (c != null) c.ref.tell(new ClientActor.ConnectionClosed(m.code()));
+    if (c != null) {
+      c.leaving = true;
+      c.ref.tell(new ClientActor.ConnectionClosed(m.code()));
+    }
     return this;
   }
 
@@ -274,8 +282,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     faults.check("system", systemId);
     if (expired(m)) return this;
     Client c = clients.get(m.clientId());
-    if (c == null) {
-      // As in the original services: binding an unknown (or already gone) client is a no-op success.
+    if (c == null || c.leaving) {
+      // As in the original services: binding an unknown (or already gone) client is a no-op success. One that is
+      // leaving gets no 1001 announced to a group it is about to leave.
       m.replyTo().tell(ApiResult.okEmptyList());
       return this;
     }
@@ -309,7 +318,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private Behavior<Command> onGetOnlineList(GetOnlineList m) {
     if (expired(m)) return this;
     Group g = groups.get(m.groupName());
-    List<String> list = g == null ? List.of() : List.copyOf(g.members());
+    List<String> list = g == null ? List.of() : present(g.members());
     m.replyTo().tell(ApiResult.ok(new ApiResult.OnlineList(list.size(), list)));
     return this;
   }
@@ -317,15 +326,31 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private Behavior<Command> onGetAllGroups(GetAllGroups m) {
     if (expired(m)) return this;
     Map<String, List<String>> all = new LinkedHashMap<>();
-    groups.forEach((name, g) -> all.put(name, List.copyOf(g.members())));
+    groups.forEach((name, g) -> {
+      List<String> members = present(g.members());
+      if (!members.isEmpty()) all.put(name, members);
+    });
     m.replyTo().tell(ApiResult.ok(all));
     return this;
+  }
+
+  /** Members in join order, without the ones that are leaving. */
+  private List<String> present(Set<String> members) {
+    List<String> out = new java.util.ArrayList<>(members.size());
+    for (String id : members) {
+      Client c = clients.get(id);
+      if (c != null && !c.leaving) out.add(id);
+    }
+    return out;
   }
 
   private Behavior<Command> onCloseClient(CloseClient m) {
     if (expired(m)) return this;
     Client c = clients.get(m.clientId());
-    if (c != null) c.ref.tell(new ClientActor.Close(Outbox.NORMAL, "closed by server"));
+    if (c != null && !c.leaving) {
+      c.leaving = true;
+      c.ref.tell(new ClientActor.Close(Outbox.NORMAL, "closed by server"));
+    }
     m.replyTo().tell(ApiResult.okEmptyObject());
     return this;
   }

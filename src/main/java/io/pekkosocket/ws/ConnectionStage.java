@@ -404,7 +404,8 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         flushBeforeClose = false;
         congested = isCongested();
         dropQueue();
-        tryPush();
+        if (congested) failStage(new Abort());
+        else tryPush();
         return;
       }
       endCode = code;
@@ -414,6 +415,11 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       congested = isCongested();
       dropQueue();
       announceClosed();
+      if (congested) {
+        // it closes while frames still wait for it: it is not reading, so the echo would never be read either
+        failStage(new Abort());
+        return;
+      }
       startCloseTimer();
       tryPush();
     }

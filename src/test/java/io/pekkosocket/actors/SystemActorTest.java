@@ -185,4 +185,34 @@ class SystemActorTest {
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // g has handled all it was sent
     assertEquals(1, TestOutboxes.taken(b).size(), "only this push reached g's member");
   }
+
+  @Test
+  void aClientWhoseCloseIsDecidedIsGoneForTheApi() {
+    ActorRef<SystemActor.Command> s = newSystem();
+    Outbox a = TestOutboxes.outbox("a");
+    Outbox b = TestOutboxes.outbox("b");
+    Outbox c = TestOutboxes.outbox("c");
+    s.tell(new SystemActor.Connect("a", "", a));
+    s.tell(new SystemActor.Connect("b", "", b));
+    s.tell(new SystemActor.Connect("c", "", c));
+    call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef()));
+    call(s, new SystemActor.Bind("c", "g", "uc", "", LATER, reply.getRef()));
+
+    // close_client: answered at once, and from then on c is not listed (its 1002 follows when its socket ends)
+    assertEquals(0, call(s, new SystemActor.CloseClient("c", LATER, reply.getRef())).code());
+    assertEquals(new ApiResult.OnlineList(1, List.of("a")),
+        call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef())).data());
+    assertEquals(Map.of("g", List.of("a")), call(s, new SystemActor.GetAllGroups(LATER, reply.getRef())).data());
+
+    // a socket that has ended: a bind in the window before its ClientActor stops announces nothing
+    s.tell(new SystemActor.Disconnected("b", 1006));
+    assertEquals(0, call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef())).code());
+    TestOutboxes.taken(a);
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // orders what the group sent before it
+    for (String frame : TestOutboxes.taken(a)) {
+      assertFalse(frame.contains("\\\"clientId\\\":\\\"b\\\""), "nothing about b: " + frame);
+    }
+    assertEquals(new ApiResult.OnlineList(1, List.of("a")),
+        call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef())).data());
+  }
 }
