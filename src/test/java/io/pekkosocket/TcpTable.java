@@ -13,6 +13,11 @@ import java.util.Optional;
 public final class TcpTable {
   private TcpTable() {}
 
+  /** Whether this machine exposes the kernel's tables (Linux); tests that need them assume it. */
+  public static boolean available() {
+    return Files.isReadable(Path.of("/proc/net/tcp"));
+  }
+
   /** Kernel state names by their hex code in /proc/net/tcp. */
   private static final List<String> STATES = List.of("?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
       "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV");

@@ -114,7 +114,8 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     private boolean fragmented; // a data message without FIN awaits its continuations
     private boolean textMessage; // that message is text
     private long messageBytes; // size of the (possibly fragmented) data message being read
-    private final Utf8Check utf8 = new Utf8Check();
+    private final Utf8Check utf8 = new Utf8Check(); // the text message being read
+    private final Utf8Check closeReason = new Utf8Check();
     // inbound rate: a token bucket of frames
     private double tokens = limits.inboundBurst();
     private long refilled = System.nanoTime();
@@ -125,7 +126,6 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     private boolean peerClosed;
     private boolean discarding; // the peer broke the protocol: nothing more it sends is interpreted
     private boolean closeTimerSet;
-    private boolean congested; // when the close was decided, frames were waiting for a peer that did not read
     private int endCode = Outbox.ABNORMAL;
     private String endReason = "";
     private boolean announced;
@@ -160,7 +160,12 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
         @Override
         public void onUpstreamFailure(Throwable ex) {
-          completeStage();
+          if (WsFrames.isProtocolError(ex) && !closing()) {
+            // Pekko's parser gave up on the bytes (a 64-bit length with its top bit set): still say why
+            violation(Outbox.PROTOCOL_ERROR, "invalid frame header");
+          } else {
+            completeStage();
+          }
         }
       });
       setHandler(out, new AbstractOutHandler() {
@@ -227,8 +232,14 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         }
       } else if (IDLE_TIMER.equals(key)) {
         long idle = System.nanoTime() - lastActivity;
-        if (idle >= idleNanos) decideClose(Outbox.GOING_AWAY, "heartbeat timeout", false);
-        else scheduleOnce(IDLE_TIMER, Duration.ofNanos(idleNanos - idle));
+        if (!outbox.admitted()) {
+          // no system took it in within the idle timeout: its Connect was lost (a system failed at that moment)
+          decideClose(Outbox.INTERNAL_ERROR, "internal error", false);
+        } else if (idle >= idleNanos) {
+          decideClose(Outbox.GOING_AWAY, "heartbeat timeout", false);
+        } else {
+          scheduleOnce(IDLE_TIMER, Duration.ofNanos(idleNanos - idle));
+        }
       } else if (CLOSE_TIMER.equals(key)) {
         failStage(new Abort());
       }
@@ -382,14 +393,13 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
           violation(Outbox.PROTOCOL_ERROR, "invalid close code");
           return;
         }
-        utf8.reset();
         for (int i = 2, n = payload.length(); i < n; i++) {
-          if (!utf8.accept(payload.apply(i) & 0xFF)) {
+          if (!closeReason.accept(payload.apply(i) & 0xFF)) {
             violation(Outbox.INVALID_DATA, "invalid UTF-8 in close reason");
             return;
           }
         }
-        if (!utf8.complete()) {
+        if (!closeReason.complete()) {
           violation(Outbox.INVALID_DATA, "invalid UTF-8 in close reason");
           return;
         }
@@ -402,24 +412,16 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       if (closing()) {
         // our own close is still waiting to be written: send it now, drop what it was to flush
         flushBeforeClose = false;
-        congested = isCongested();
         dropQueue();
-        if (congested) failStage(new Abort());
-        else tryPush();
+        tryPush();
         return;
       }
       endCode = code;
       endReason = "closed by client";
       pendingClose = WsFrames.close(code, "");
       flushBeforeClose = false;
-      congested = isCongested();
       dropQueue();
       announceClosed();
-      if (congested) {
-        // it closes while frames still wait for it: it is not reading, so the echo would never be read either
-        failStage(new Abort());
-        return;
-      }
       startCloseTimer();
       tryPush();
     }
@@ -458,17 +460,11 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       pendingClose = WsFrames.close(code, reason);
       flushBeforeClose = flush;
       outbox.seal();
-      congested = isCongested();
       if (!flush) dropQueue();
       pingDue = false;
       announceClosed();
       startCloseTimer();
       tryPush();
-    }
-
-    /** Frames are waiting because the socket does not take them: the peer is not reading (fast enough). */
-    private boolean isCongested() {
-      return outbox.depth() > 0;
     }
 
     private void startCloseTimer() {
@@ -510,13 +506,10 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         push(out, pendingClose);
         pendingClose = null;
         closeSent = true;
-        // the handshake is over, or there is none to wait for: a peer that broke the protocol is failed (§7.1.7)
-        if (peerClosed || discarding) {
-          // A peer that was not keeping up would leave our close frame (and more) unsent in the kernel after a
-          // graceful close, holding the connection for minutes: it is reset instead.
-          if (congested) failStage(new Abort());
-          else completeStage();
-        }
+        // the handshake is over, or there is none to wait for (a peer that broke the protocol is failed, §7.1.7).
+        // Completing hands the close to Pekko, which flushes it and closes the socket; a socket whose peer never
+        // drains it is reset after pekko.http.server.linger-timeout, which the server sets to close-timeout.
+        if (peerClosed || discarding) completeStage();
       }
     }
   }

@@ -43,6 +43,8 @@ public final class Outbox {
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong accepted = new AtomicLong();
   private volatile boolean closed;
+  /** A system has taken the connection in (and queued its welcome). */
+  private volatile boolean admitted;
   /** Frames the stage holds outside the queue that count against the same limits (the one pending pong). */
   private volatile int reservedFrames;
   private final Wakeups wakeups;
@@ -119,6 +121,18 @@ public final class Outbox {
     if (closed) return;
     closed = true;
     wakeups.closeRequested(code, reason, flush);
+  }
+
+  /**
+   * The owning system has registered the connection. A connection no system ever admits (its Connect was lost with
+   * a system that failed at that moment) is closed with 1011 by its stage instead of staying open unwelcomed.
+   */
+  public void admit() {
+    admitted = true;
+  }
+
+  boolean admitted() {
+    return admitted;
   }
 
   public boolean isClosed() {

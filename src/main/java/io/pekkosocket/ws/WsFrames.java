@@ -59,6 +59,44 @@ public final class WsFrames {
     return text(s.getBytes(StandardCharsets.UTF_8));
   }
 
+  private static FrameStart text(ByteString utf8) {
+    return FrameEvent$.MODULE$.fullFrame(opcode(OP_TEXT), NO_MASK, utf8, true, false, false, false);
+  }
+
+  /**
+   * The frames of one push to many recipients that each get their own messageId ({@code send_to_clients}): the
+   * frame is encoded once, and each recipient's frame shares its bytes, with only the 16-character messageId
+   * spliced in. A push of a few MiB to thousands of recipients costs one copy, not one per recipient.
+   */
+  public static final class PerRecipient {
+    private static final String PREFIX = "{\"messageId\":\"";
+    private final ByteString head;
+    private final ByteString tail;
+    private final int idLength;
+
+    /** {@code encoded} is the push's text with {@code placeholderId} as its messageId. */
+    public PerRecipient(String encoded, String placeholderId) {
+      if (!encoded.startsWith(PREFIX + placeholderId + "\"")) {
+        throw new IllegalArgumentException("not a push frame with the placeholder messageId");
+      }
+      ByteString all = ByteString.fromArrayUnsafe(encoded.getBytes(StandardCharsets.UTF_8));
+      head = all.take(PREFIX.length());
+      tail = all.drop(PREFIX.length() + placeholderId.length());
+      idLength = placeholderId.length();
+    }
+
+    /** The frame for one recipient; {@code messageId} has the placeholder's length (ASCII). */
+    public FrameStart frame(String messageId) {
+      if (messageId.length() != idLength) throw new IllegalArgumentException("messageId of another length");
+      return text(head.concat(ByteString.fromString(messageId, StandardCharsets.US_ASCII)).concat(tail));
+    }
+  }
+
+  /** Pekko's frame parser gave up on the client's bytes (a malformed frame header). */
+  public static boolean isProtocolError(Throwable failure) {
+    return failure instanceof org.apache.pekko.http.impl.engine.ws.ProtocolException;
+  }
+
   public static FrameStart control(byte op, ByteString payload) {
     return FrameEvent$.MODULE$.fullFrame(opcode(op), NO_MASK, payload, true, false, false, false);
   }
@@ -87,11 +125,6 @@ public final class WsFrames {
   /** The masking key of a masked frame (check {@link #masked} first). */
   public static int maskKey(FrameStart start) {
     return (Integer) start.header().mask().get();
-  }
-
-  /** The bytes of a frame's payload as the stage received them (still masked). */
-  public static ByteString dataOf(org.apache.pekko.http.impl.engine.ws.FrameEvent event) {
-    return event.data();
   }
 
   /**

@@ -264,16 +264,18 @@ class HostileFramesTest {
 
   @Test
   void aPingFloodPastTheInboundRateClosesWith1008() throws Exception {
-    try (RawWsClient c = new RawWsClient(server.port(), "/ws?systemId=" + system, 4096)) {
-      c.welcomeClientId();
+    // a default receive buffer: the pongs of the burst fit, so the close frame is not stuck behind them
+    try (RawWsClient c = open()) {
       byte[] payload = new byte[125];
+      long start = System.nanoTime();
       int sent = 0;
       try {
-        // 1,000 pings as fast as the socket takes them, far past 50/s with a burst of 100; nothing is read
+        // 1,000 pings as fast as the socket takes them, far past 50/s with a burst of 100; nothing is read meanwhile
         for (; sent < 1_000; sent++) c.sendFrame(FIN | PING, payload.length, true, payload);
       } catch (java.net.SocketException closedMeanwhile) {
         // the server closed the connection before all were sent
       }
+      double elapsedSeconds = (System.nanoTime() - start) / 1e9;
       int pongs = 0;
       RawWsClient.Frame f;
       while ((f = c.read()).opcode() != CLOSE) {
@@ -281,7 +283,9 @@ class HostileFramesTest {
       }
       assertEquals(1008, f.closeCode());
       assertEquals("inbound frame rate exceeded", reasonOf(f));
-      assertTrue(pongs <= 100, "pongs only for pings within the burst, got " + pongs);
+      // the burst, plus what the bucket refilled while the client was sending
+      assertTrue(pongs <= 100 + 50 * elapsedSeconds + 1, "pongs only for pings within the rate, got " + pongs);
+      assertTrue(sent > 100, "the close came only after the burst was spent");
     }
     assertBystanderServed();
   }
@@ -302,6 +306,7 @@ class HostileFramesTest {
       String clientId = c.welcomeClientId();
       double discardedBefore = discarded("peer_close");
       fillTcpBuffers(clientId);
+      org.junit.jupiter.api.Assumptions.assumeTrue(TcpTable.available(), "needs Linux's /proc/net/tcp");
       assertEquals(Optional.of("ESTABLISHED"), TcpTable.state(server.port(), c.localPort()));
       c.sendFrame(FIN | CLOSE, 2, true, new byte[] {0x03, (byte) 0xE8});
       // the server's echo cannot be written; it must not hold the connection
@@ -317,6 +322,7 @@ class HostileFramesTest {
     try (RawWsClient c = new RawWsClient(server.port(), "/ws?systemId=" + system, 4096)) {
       String clientId = c.welcomeClientId();
       fillTcpBuffers(clientId);
+      org.junit.jupiter.api.Assumptions.assumeTrue(TcpTable.available(), "needs Linux's /proc/net/tcp");
       assertEquals(Optional.of("ESTABLISHED"), TcpTable.state(server.port(), c.localPort()));
       server.api.post("close_client", system, "{\"clientId\":" + Api.q(clientId) + "}");
       awaitServerSideGone(c, 1_000);
@@ -340,6 +346,7 @@ class HostileFramesTest {
 
   /** The kernel no longer holds the server's side of the connection (reset, or closed and acknowledged). */
   static void awaitServerSideGone(RawWsClient c, long closeTimeoutMillis) throws InterruptedException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(TcpTable.available(), "needs Linux's /proc/net/tcp");
     Set<String> done = Set.of("TIME_WAIT", "CLOSE", "FIN_WAIT2");
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeTimeoutMillis + 4_000);
     Optional<String> state = TcpTable.state(server.port(), c.localPort());

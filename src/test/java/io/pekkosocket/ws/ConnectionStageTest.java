@@ -198,4 +198,118 @@ class ConnectionStageTest {
       assertInstanceOf(ConnectionStage.Abort.class, aborted.getCause(), "aborted, not failed by a bug");
     }
   }
+
+  @Test
+  void aConnectionNoSystemEverAdmitsIsClosedWith1011AtTheIdleTimeoutThoughThePeerIsAlive() throws Exception {
+    ConnectionStage.Limits shortIdle = new ConnectionStage.Limits(Duration.ofMillis(100), Duration.ofMillis(400),
+        8192, 1024, 4L << 20, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
+    Heard heard = new Heard();
+    ManualSubscriber downstream = new ManualSubscriber();
+    // the peer answers: a pong every 50 ms keeps it far from the heartbeat timeout
+    Source<FrameEvent, ?> pongs = Source.tick(Duration.ZERO, Duration.ofMillis(50), (FrameEvent) clientFrame(
+        WsFrames.OP_PONG, new byte[0])).take(200).mapMaterializedValue(c -> org.apache.pekko.NotUsed.getInstance());
+    pongs.concat(Source.maybe())
+        .via(Flow.fromGraph(new ConnectionStage("c3", shortIdle, heard, FrameCounters.NONE)))
+        .to(Sink.fromSubscriber(downstream))
+        .run(kit.system());
+    heard.opened.get(5, TimeUnit.SECONDS); // and never admitted: its Connect went to a system that was gone
+    downstream.request(Long.MAX_VALUE);
+    assertEquals(Outbox.INTERNAL_ERROR, heard.closed.get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void anAdmittedConnectionWhosePeerIsAliveStaysOpenPastTheIdleTimeout() throws Exception {
+    ConnectionStage.Limits shortIdle = new ConnectionStage.Limits(Duration.ofMillis(100), Duration.ofMillis(400),
+        8192, 1024, 4L << 20, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
+    Heard heard = new Heard();
+    ManualSubscriber downstream = new ManualSubscriber();
+    Source<FrameEvent, ?> pongs = Source.tick(Duration.ZERO, Duration.ofMillis(50), (FrameEvent) clientFrame(
+        WsFrames.OP_PONG, new byte[0])).take(40).mapMaterializedValue(c -> org.apache.pekko.NotUsed.getInstance());
+    pongs.concat(Source.maybe())
+        .via(Flow.fromGraph(new ConnectionStage("c4", shortIdle, heard, FrameCounters.NONE)))
+        .to(Sink.fromSubscriber(downstream))
+        .run(kit.system());
+    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
+    outbox.admit();
+    downstream.request(Long.MAX_VALUE);
+    // 40 pongs over 2 s: five idle timeouts pass while the peer is alive; then it falls silent and gets 1001
+    assertEquals(Outbox.GOING_AWAY, heard.closed.get(10, TimeUnit.SECONDS));
+  }
+
+  /** One masked client frame cut into a FrameStart holding the first {@code cuts[0]} bytes and FrameData chunks. */
+  static List<FrameEvent> inChunks(byte opcode, byte[] payload, int... cuts) {
+    Option<Object> mask = Option.apply((Object) 0x1A2B3C4D);
+    ByteString masked = FrameEventParser$.MODULE$.mask(ByteString.fromArray(payload), mask);
+    org.apache.pekko.http.impl.engine.ws.FrameHeader header = new org.apache.pekko.http.impl.engine.ws.FrameHeader(
+        Protocol.Opcode$.MODULE$.forCode(opcode), mask, payload.length, true, false, false, false);
+    List<FrameEvent> events = new ArrayList<>();
+    int from = 0;
+    for (int i = 0; i <= cuts.length; i++) {
+      int to = i < cuts.length ? cuts[i] : payload.length;
+      ByteString chunk = masked.slice(from, to);
+      if (i == 0) events.add(new FrameStart(header, chunk));
+      else events.add(new org.apache.pekko.http.impl.engine.ws.FrameData(chunk, to == payload.length));
+      from = to;
+    }
+    return events;
+  }
+
+  /** Feeds the events, waits until the stage has read them all, then reads what it wrote up to a fence. */
+  static List<FrameStart> feed(List<FrameEvent> events, Heard heard) throws Exception {
+    AtomicInteger consumed = new AtomicInteger();
+    ManualSubscriber downstream = new ManualSubscriber();
+    run(Source.from(events).map(f -> {
+      consumed.incrementAndGet();
+      return f;
+    }), heard, downstream);
+    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (consumed.get() < events.size() && System.nanoTime() < deadline) Thread.sleep(5);
+    outbox.offer(WsFrames.text("fence"));
+    downstream.request(Long.MAX_VALUE);
+    List<FrameStart> written = new ArrayList<>();
+    while (true) {
+      FrameStart f = (FrameStart) downstream.received.poll(5, TimeUnit.SECONDS);
+      if (f == null || WsFrames.opcodeOf(f) == WsFrames.OP_TEXT || WsFrames.opcodeOf(f) == WsFrames.OP_CLOSE) {
+        if (f != null) written.add(f);
+        return written;
+      }
+      written.add(f);
+    }
+  }
+
+  @Test
+  void textSplitAnywhereIsCheckedWithTheRightMaskBytes() throws Exception {
+    byte[] text = "a€b".getBytes(StandardCharsets.UTF_8); // 61 E2 82 AC 62: the euro sign straddles every cut
+    for (int first = 0; first < text.length; first++) {
+      for (int second = first + 1; second < text.length; second++) {
+        Heard heard = new Heard();
+        List<FrameStart> written = feed(inChunks(WsFrames.OP_TEXT, text, first, second), heard);
+        assertEquals("fence", written.get(written.size() - 1).data().utf8String(),
+            "valid text cut at " + first + "/" + second + " closes nothing");
+        assertFalse(heard.closed.isDone());
+      }
+    }
+  }
+
+  @Test
+  void invalidTextSplitAnywhereClosesWith1007() throws Exception {
+    byte[] text = {0x61, (byte) 0xE2, (byte) 0x82, 0x62, 0x63}; // E2 82 then 'b': not a continuation byte
+    for (int first = 0; first < text.length; first++) {
+      for (int second = first + 1; second < text.length; second++) {
+        Heard heard = new Heard();
+        feed(inChunks(WsFrames.OP_TEXT, text, first, second), heard);
+        assertEquals(Outbox.INVALID_DATA, heard.closed.get(5, TimeUnit.SECONDS), "cut at " + first + "/" + second);
+      }
+    }
+  }
+
+  @Test
+  void aPingWhosePayloadArrivesInChunksIsAnsweredWithThatPayload() throws Exception {
+    Heard heard = new Heard();
+    List<FrameStart> written = feed(inChunks(WsFrames.OP_PING, "hello".getBytes(StandardCharsets.UTF_8), 2, 3),
+        heard);
+    assertEquals(WsFrames.OP_PONG, WsFrames.opcodeOf(written.get(0)));
+    assertEquals("hello", written.get(0).data().utf8String());
+  }
 }
