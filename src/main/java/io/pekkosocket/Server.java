@@ -119,6 +119,16 @@ public final class Server {
     // a connection on which nothing moves is closed (M1); Pekko counts traffic both ways, so the server's pings
     // keep every WebSocket busy
     derived.put("pekko.http.server.idle-timeout", settings.httpIdleTimeout().toMillis() + "ms");
+    // once the server is done with a connection, Pekko keeps it at most this long for the peer to drain it, then
+    // resets it: a WebSocket whose close frame the peer never reads ends within close-timeout, not Pekko's minute
+    derived.put("pekko.http.server.linger-timeout", settings.closeTimeout().toMillis() + "ms");
+    // Pekko's own request timeout must not answer (with its bare 503) before the API's deadline and grace have
+    // run out: a caller answered 503 must be one whose command never runs
+    Duration apiAnswer = settings.askTimeout().plus(settings.deadlineGrace());
+    boolean infinite = baseConfig.getString("pekko.http.server.request-timeout").equals("infinite");
+    if (!infinite && baseConfig.getDuration("pekko.http.server.request-timeout").compareTo(apiAnswer.plusSeconds(1)) < 0) {
+      derived.put("pekko.http.server.request-timeout", apiAnswer.plusSeconds(1).toMillis() + "ms");
+    }
     // the client's address, needed by the per-address handshake limit (Pekko's default is off)
     if (settings.handshakesPerAddress() > 0) derived.put("pekko.http.server.remote-address-attribute", "on");
     return ConfigFactory.parseMap(derived).withFallback(baseConfig);

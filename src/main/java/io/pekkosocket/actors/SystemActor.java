@@ -196,6 +196,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     client.tokenUserId = m.userId();
     client.userId = m.userId();
     clients.put(m.clientId(), client);
+    m.outbox().admit();
     m.outbox().offer(WsFrames.text(encoder.welcome(m.clientId())));
     getContext().getLog().debug("system {}: client {} connected", systemId, m.clientId());
     return this;
@@ -232,6 +233,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private Behavior<Command> onSendToClient(SendToClient m) {
     faults.check("system", systemId);
     if (expired(m)) return this;
+    faults.check("system-started", systemId); // test-only: a started command that takes long
     String messageId = Ids.newMessageId();
     Client c = clients.get(m.clientId());
     boolean delivered = c != null && c.outbox.offer(WsFrames.text(encoder.push(messageId, m.push())));
@@ -243,27 +245,34 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     if (expired(m)) return this;
     Map<String, String> messageIds = new LinkedHashMap<>();
     int delivered = 0;
+    // encoded once: each recipient's frame shares the bytes and differs only in its messageId
+    WsFrames.PerRecipient frames = null;
     for (String clientId : m.clientIds()) {
       if (messageIds.containsKey(clientId)) continue; // one frame per recipient, even if listed twice
       String messageId = Ids.newMessageId();
       messageIds.put(clientId, messageId);
       Client c = clients.get(clientId);
-      if (c != null && c.outbox.offer(WsFrames.text(encoder.push(messageId, m.push())))) delivered++;
+      if (c == null) continue;
+      if (frames == null) frames = new WsFrames.PerRecipient(encoder.push(messageId, m.push()), messageId);
+      if (c.outbox.offer(frames.frame(messageId))) delivered++;
     }
     m.replyTo().tell(ApiResult.ok(new ApiResult.ClientsDelivery(messageIds, delivered)));
     return this;
   }
 
   private Behavior<Command> onSendToGroup(SendToGroup m) {
-    if (expired(m)) return this;
     Group g = groups.get(m.groupName());
-    if (g != null) {
-      g.ref().tell(new GroupActor.Send(m.push(), m.deadline(), m.replyTo()));
-    } else {
+    if (g == null) {
+      if (expired(m)) return this;
       m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(Ids.newMessageId(), 0)));
+    } else if (m.deadline().abandoned()) { // the group starts it (or not): this actor only forwards it
+      m.replyTo().tell(ApiResult.BUSY);
+    } else {
+      g.ref().tell(new GroupActor.Send(m.push(), m.deadline(), m.replyTo()));
     }
     return this;
   }
+
 
   private Behavior<Command> onSendToSystem(SendToSystem m) {
     faults.check("system", systemId);
@@ -405,6 +414,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       Client c = clients.get(clientId);
       if (c == null) continue;
       c.groups.remove(m.groupName());
+      c.leaving = true;
       c.ref.tell(new ClientActor.Close(Outbox.INTERNAL_ERROR, "internal error"));
     }
     return this;

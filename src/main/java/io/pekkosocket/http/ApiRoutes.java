@@ -194,9 +194,29 @@ public final class ApiRoutes extends AllDirectives {
     Admission.InFlight inFlight = admission.of(systemId);
     if (inFlight != null && !inFlight.tryAcquire(commands)) return done(ApiResult.BUSY);
     Deadline deadline = Deadline.after(askTimeout);
-    CompletionStage<ApiResult> answer = AskPattern.ask(guardian,
+    CompletionStage<ApiResult> asked = AskPattern.ask(guardian,
         r -> new Guardian.ForSystem(systemId, command.apply(deadline, r)), answerTimeout, system.scheduler());
-    if (inFlight != null) answer.whenComplete((result, failure) -> inFlight.release(commands));
+    // the permits come back when the actor has answered (a given-up command is answered busy when it is reached),
+    // so what waits in a system's mailbox stays within its limit
+    if (inFlight != null) asked.whenComplete((result, failure) -> inFlight.release(commands));
+    return decided(deadline, asked);
+  }
+
+  /**
+   * The caller's answer: at the deadline, a command that has not started is given up and answered 503 at once (it
+   * will never run); one that has started is waited for, up to the grace, and if even that passes the answer is 504
+   * "outcome unknown", never a 503 that could be untrue.
+   */
+  private CompletionStage<ApiResult> decided(Deadline deadline, CompletionStage<ApiResult> asked) {
+    CompletableFuture<ApiResult> answer = new CompletableFuture<>();
+    asked.whenComplete((result, failure) -> {
+      if (failure == null) answer.complete(result);
+      else if (deadline.started()) answer.complete(ApiResult.OUTCOME_UNKNOWN);
+      else answer.completeExceptionally(failure);
+    });
+    system.scheduler().scheduleOnce(askTimeout, () -> {
+      if (deadline.abandon()) answer.complete(ApiResult.BUSY);
+    }, system.executionContext());
     return answer;
   }
 
@@ -216,8 +236,8 @@ public final class ApiRoutes extends AllDirectives {
     String problem = SystemIds.problem(systemId);
     if (problem != null) return done(ApiResult.error(problem));
     Deadline deadline = Deadline.after(askTimeout);
-    return AskPattern.ask(guardian, r -> new Guardian.Register(systemId, deadline, r), answerTimeout,
-        system.scheduler());
+    return decided(deadline, AskPattern.ask(guardian, r -> new Guardian.Register(systemId, deadline, r),
+        answerTimeout, system.scheduler()));
   }
 
   private static ApiResult tooLong(String field, int max) {

@@ -45,13 +45,17 @@ public final class Envelopes extends AllDirectives {
     return complete(status, result, marshaller);
   }
 
-  /** An API call's answer: 503 for {@link ApiResult#BUSY}, 413 for {@link ApiResult#TOO_LARGE}, else 200. */
+  /**
+   * An API call's answer: 503 for {@link ApiResult#BUSY}, 504 for {@link ApiResult#OUTCOME_UNKNOWN}, 413 for
+   * {@link ApiResult#TOO_LARGE}, else 200.
+   */
   public Route answer(ApiResult result) {
     return complete(statusOf(result), result);
   }
 
   static StatusCode statusOf(ApiResult result) {
     if (result.equals(ApiResult.BUSY)) return StatusCodes.SERVICE_UNAVAILABLE;
+    if (result.equals(ApiResult.OUTCOME_UNKNOWN)) return StatusCodes.GATEWAY_TIMEOUT;
     if (result.equals(ApiResult.TOO_LARGE)) return StatusCodes.PAYLOAD_TOO_LARGE;
     return StatusCodes.OK;
   }

@@ -17,6 +17,8 @@ public record ApiResult(int code, String msg, Object data) {
 
   /** Not run: too many commands in flight, or its deadline passed before it started. The route answers HTTP 503. */
   public static final ApiResult BUSY = error("server busy, try again");
+  /** A command started but its answer did not come within the grace: it may or may not have taken effect (504). */
+  public static final ApiResult OUTCOME_UNKNOWN = error("timed out; the command may have run");
 
   /** A push whose encoded frame is larger than a connection's outbound queue. The route answers HTTP 413. */
   public static final ApiResult TOO_LARGE = error("payload too large");
