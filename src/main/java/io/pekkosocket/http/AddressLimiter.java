@@ -27,7 +27,22 @@ final class AddressLimiter {
   }
 
   synchronized boolean tryAcquire(InetAddress address) {
-    return buckets.computeIfAbsent(address, a -> new RateLimiter(perSecond)).tryAcquire();
+    return buckets.computeIfAbsent(clientOf(address), a -> new RateLimiter(perSecond)).tryAcquire();
+  }
+
+  /**
+   * Who an address stands for: an IPv4 address itself, an IPv6 address its /64 (one host is commonly given a whole
+   * /64, so counting each of its addresses apart would let it bypass the limit and flush everyone else's buckets).
+   */
+  static InetAddress clientOf(InetAddress address) {
+    byte[] bytes = address.getAddress();
+    if (bytes.length != 16) return address;
+    java.util.Arrays.fill(bytes, 8, 16, (byte) 0);
+    try {
+      return InetAddress.getByAddress(bytes);
+    } catch (java.net.UnknownHostException impossible) {
+      return address; // 16 bytes are always a valid IPv6 address
+    }
   }
 
   synchronized int size() {
