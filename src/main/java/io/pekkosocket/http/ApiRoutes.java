@@ -209,14 +209,15 @@ public final class ApiRoutes extends AllDirectives {
    */
   private CompletionStage<ApiResult> decided(Deadline deadline, CompletionStage<ApiResult> asked) {
     CompletableFuture<ApiResult> answer = new CompletableFuture<>();
+    org.apache.pekko.actor.Cancellable atDeadline = system.scheduler().scheduleOnce(askTimeout, () -> {
+      if (deadline.abandon()) answer.complete(ApiResult.BUSY);
+    }, system.executionContext());
     asked.whenComplete((result, failure) -> {
+      atDeadline.cancel(); // nothing to decide once the actor has answered
       if (failure == null) answer.complete(result);
       else if (deadline.started()) answer.complete(ApiResult.OUTCOME_UNKNOWN);
       else answer.completeExceptionally(failure);
     });
-    system.scheduler().scheduleOnce(askTimeout, () -> {
-      if (deadline.abandon()) answer.complete(ApiResult.BUSY);
-    }, system.executionContext());
     return answer;
   }
 
