@@ -5,35 +5,76 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import io.pekkosocket.auth.Tokens;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar target/pekko-socket.jar} starts the server from {@link Settings#load()};
- * {@code java -jar target/pekko-socket.jar token --role admin|system [--system-id X] [--user-id U] [--ttl 24h]}
- * prints a token signed with the configured secret.
+ * The command line: {@code java -jar target/pekko-socket.jar [server | token … | check-config | version | --help]}
+ * ({@link #USAGE}). {@code server} (the default) starts the server from {@link Settings#load()}.
  */
 public final class Main {
   private Main() {}
 
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  static final String USAGE = """
+      usage: java -jar pekko-socket.jar [command]
+
+      commands:
+        server        start the server (the default when no command is given)
+        token --role admin|system|client [--system-id ID] [--user-id U] [--ttl 24h] [--key-file F]
+                      print a token: admin (every system, register), system (the API of --system-id),
+                      client (only /ws of --system-id, optional --user-id); signed with the configured
+                      secret, or with a system's own key from --key-file
+        check-config  print the effective configuration (every socket key, its value and where it came
+                      from; secrets masked) and exit 0, or print the problem and exit 1
+        version       print the version
+        --help        print this help
+
+      Settings: built-in defaults < config/application.conf (or -Dconfig.file=F) < environment variables
+      (SOCKET_ + the key in upper case, . and - as _) < -Dsocket.<key>=value. See docs/OPERATIONS.md.
+      """;
+
   public static void main(String[] args) {
+    String command = args.length == 0 ? "server" : args[0];
+    switch (command) {
+      case "--help", "-h", "help" -> {
+        System.out.print(USAGE);
+        System.exit(0);
+      }
+      case "version", "--version" -> {
+        System.out.println("pekko-socket " + version());
+        System.exit(0);
+      }
+      case "server", "token", "check-config" -> { }
+      default -> {
+        System.err.print("unknown command: " + command + "\n" + USAGE);
+        System.exit(2);
+      }
+    }
+    if (!command.equals("token") && args.length > 1) {
+      System.err.print(command + ": takes no options, got " + args[1] + "\n" + USAGE);
+      System.exit(2);
+    }
     Config config;
     Settings settings;
     try {
       config = Settings.load();
       settings = Settings.from(config);
     } catch (Settings.InvalidSetting | com.typesafe.config.ConfigException e) {
-      // a setting that makes no sense (or cannot be read) stops both the server and the token command
+      // a setting that makes no sense (or cannot be read) stops every command
       System.err.println("pekko-socket: " + e.getMessage());
       System.exit(1);
       return;
     }
-    if (args.length > 0 && args[0].equals("token")) {
-      System.exit(printToken(settings, args));
+    for (String unknown : ConfigKeys.unknownEnv(System.getenv())) {
+      String warning = "environment variable " + unknown + " is not a setting of pekko-socket and is ignored "
+          + "(the names: docs/OPERATIONS.md, \"Environment variables\")";
+      if (command.equals("server")) log.warn(warning);
+      else System.err.println("pekko-socket: warning: " + warning);
     }
-    if (args.length > 0) {
-      System.err.println("unknown command: " + args[0] + "\nusage: pekko-socket [token --role admin|system "
-          + "[--system-id ID] [--user-id ID] [--ttl 24h]]");
-      System.exit(2);
-    }
+    if (command.equals("token")) System.exit(printToken(settings, args));
+    if (command.equals("check-config")) System.exit(checkConfig(config, System.out));
     Server.start(config).whenComplete((server, error) -> {
       if (error != null) {
         System.err.println("pekko-socket failed to start: " + error.getMessage());
@@ -41,6 +82,30 @@ public final class Main {
       }
       onSigterm(server);
     });
+  }
+
+  /** Prints the effective configuration of a valid {@code config} (secrets masked); the exit status. */
+  static int checkConfig(Config config, java.io.PrintStream out) {
+    out.println("# pekko-socket " + version() + ": effective configuration (precedence: -D > env > file > default)");
+    ConfigKeys.describe(config).forEach(out::println);
+    out.println("# configuration OK");
+    return 0;
+  }
+
+  /** The version of the build: from the resource Maven fills in, else the jar's manifest. */
+  static String version() {
+    try (java.io.InputStream in = Main.class.getResourceAsStream("/pekko-socket.properties")) {
+      if (in != null) {
+        java.util.Properties p = new java.util.Properties();
+        p.load(in);
+        String v = p.getProperty("version");
+        if (v != null && !v.isBlank() && !v.startsWith("${")) return v;
+      }
+    } catch (java.io.IOException e) {
+      // fall through to the manifest
+    }
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "unknown" : v;
   }
 
   private enum SigTerm implements CoordinatedShutdown.Reason { INSTANCE }

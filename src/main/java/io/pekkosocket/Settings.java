@@ -7,14 +7,14 @@ import io.pekkosocket.wire.FrameEncoder;
 import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The server's settings, read once from the {@code socket} namespace at startup and passed down explicitly.
- * Defaults live in {@code reference.conf}; the operator's {@code config/application.conf} goes on top, then the
- * environment variables of {@link #ENV}, then {@code -D} system properties.
+ * Defaults live in {@code socket-defaults.conf}; the operator's {@code config/application.conf} goes on top, then the
+ * environment variables of {@link #ENV}, then {@code -D} system properties. Which keys exist, and the environment
+ * variable of each, is {@link ConfigKeys}.
  */
 public record Settings(
     String host,
@@ -53,38 +53,31 @@ public record Settings(
     // edges (issue 8)
     Duration httpIdleTimeout,
     int refusedHandshakesPerSecond,
-    int handshakesPerAddress) {
+    int handshakesPerAddress,
+    // operator surface (issue 9)
+    java.util.OptionalInt metricsPort,
+    String metricsToken) {
 
-  /** Environment variables and the keys they set. */
-  public static final Map<String, String> ENV = Map.ofEntries(
-      Map.entry("SOCKET_HTTP_HOST", "socket.http.host"),
-      Map.entry("SOCKET_HTTP_PORT", "socket.http.port"),
-      Map.entry("SOCKET_DATA_DIR", "socket.data-dir"),
-      Map.entry("SOCKET_NODE_ID", "socket.node-id"),
-      Map.entry("SOCKET_WS_PING_INTERVAL", "socket.ws.ping-interval"),
-      Map.entry("SOCKET_WS_IDLE_TIMEOUT", "socket.ws.idle-timeout"),
-      Map.entry("SOCKET_WS_MAX_FRAME", "socket.ws.max-frame"),
-      Map.entry("SOCKET_WS_OUTBOUND_FRAMES", "socket.ws.outbound-buffer.frames"),
-      Map.entry("SOCKET_WS_OUTBOUND_BYTES", "socket.ws.outbound-buffer.bytes"),
-      Map.entry("SOCKET_WS_REQUIRE_TOKEN", "socket.ws.require-token"),
-      Map.entry("SOCKET_WS_INBOUND_RATE", "socket.ws.inbound-rate"),
-      Map.entry("SOCKET_WS_INBOUND_BURST", "socket.ws.inbound-burst"),
-      Map.entry("SOCKET_JWT_SECRET", "socket.auth.jwt-secret"),
-      Map.entry("SOCKET_LOG_LEVEL", "socket.log-level"),
-      Map.entry("SOCKET_SHUTDOWN_DRAIN", "socket.shutdown.drain"),
-      // edges (issue 8)
-      Map.entry("SOCKET_HTTP_IDLE_TIMEOUT", "socket.http.idle-timeout"),
-      Map.entry("SOCKET_HANDSHAKES_PER_ADDRESS", "socket.limits.handshakes-per-address"));
+  /**
+   * Environment variables and the keys they set: every key's name by the rule ({@link ConfigKeys#envName}), and the
+   * names shipped before the rule ({@link ConfigKeys#ALIASES}).
+   */
+  public static final Map<String, String> ENV = ConfigKeys.ENV;
 
   /** A setting that makes no sense: startup stops (exit status 1) with this message, which names the key. */
   public static final class InvalidSetting extends IllegalArgumentException {
     InvalidSetting(String key, Object value, String rule) {
       super("invalid setting " + key + " = " + value + ": " + rule);
     }
+
+    InvalidSetting(String message) {
+      super(message);
+    }
   }
 
   /** Reads and checks the settings; throws {@link InvalidSetting} naming the first key whose value makes no sense. */
   public static Settings from(Config c) {
+    ConfigKeys.refuseUnknown(c);
     Config s = c.getConfig("socket");
     Settings settings = new Settings(
         s.getString("http.host"),
@@ -122,7 +115,10 @@ public record Settings(
         // edges (issue 8)
         s.getDuration("http.idle-timeout"),
         s.getInt("limits.refused-handshakes-per-second"),
-        s.getInt("limits.handshakes-per-address"));
+        s.getInt("limits.handshakes-per-address"),
+        // operator surface (issue 9)
+        s.hasPath("metrics.port") ? java.util.OptionalInt.of(s.getInt("metrics.port")) : java.util.OptionalInt.empty(),
+        s.getString("metrics.token"));
     settings.check();
     return settings;
   }
@@ -136,7 +132,10 @@ public record Settings(
     Config file;
     String named = System.getProperty("config.file");
     File local = new File("config/application.conf");
-    if (named != null) file = ConfigFactory.parseFile(new File(named));
+    if (named != null) {
+      // a named file that does not exist stops startup instead of being silently ignored
+      file = ConfigFactory.parseFile(new File(named), com.typesafe.config.ConfigParseOptions.defaults().setAllowMissing(false));
+    }
     else if (local.isFile()) file = ConfigFactory.parseFile(local);
     else file = ConfigFactory.empty();
     return ConfigFactory.systemProperties()
@@ -148,12 +147,7 @@ public record Settings(
   }
 
   static Config fromEnv(Map<String, String> env) {
-    Map<String, Object> values = new HashMap<>();
-    ENV.forEach((var, key) -> {
-      String v = env.get(var);
-      if (v != null && !v.isBlank()) values.put(key, v);
-    });
-    return ConfigFactory.parseMap(values, "environment variables");
+    return ConfigKeys.fromEnv(env);
   }
 
   public FrameEncoder encoder() {
@@ -194,6 +188,16 @@ public record Settings(
     atLeast("socket.limits.handshakes-per-second", handshakesPerSecond, 1);
     atLeast("socket.limits.refused-handshakes-per-second", refusedHandshakesPerSecond, 1);
     atLeast("socket.limits.handshakes-per-address", handshakesPerAddress, 0);
+    if (metricsPort.isPresent()) {
+      atLeast("socket.metrics.port", metricsPort.getAsInt(), 0);
+      if (metricsPort.getAsInt() > 65535) {
+        throw new InvalidSetting("socket.metrics.port", metricsPort.getAsInt(), "must be a TCP port (0-65535)");
+      }
+      if (metricsPort.getAsInt() != 0 && metricsPort.getAsInt() == port) {
+        throw new InvalidSetting("socket.metrics.port", port, "must differ from socket.http.port (leave it unset to "
+            + "serve /metrics on the API port)");
+      }
+    }
     if (drain.isNegative()) throw new InvalidSetting("socket.shutdown.drain", human(drain), "must not be negative");
     for (String id : preRegisteredSystems) {
       String problem = io.pekkosocket.registry.SystemIds.problem(id);
