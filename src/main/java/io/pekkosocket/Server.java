@@ -36,11 +36,15 @@ public final class Server {
 
   private final ActorSystem<Guardian.Command> system;
   private final ServerBinding binding;
+  /** The listener of {@code socket.metrics.port}; null when /metrics is served on the API port. */
+  private final ServerBinding metricsBinding;
   private final Settings settings;
 
-  private Server(ActorSystem<Guardian.Command> system, ServerBinding binding, Settings settings) {
+  private Server(ActorSystem<Guardian.Command> system, ServerBinding binding, ServerBinding metricsBinding,
+      Settings settings) {
     this.system = system;
     this.binding = binding;
+    this.metricsBinding = metricsBinding;
     this.settings = settings;
   }
 
@@ -77,6 +81,7 @@ public final class Server {
       return CompletableFuture.failedFuture(e);
     }
     Tokens tokens = new Tokens(secret(settings));
+    boolean metricsApart = settings.metricsPort().isPresent();
 
     Metrics metrics = new Metrics();
     Admission admission = new Admission(settings.commandsInFlightPerSystem());
@@ -89,23 +94,36 @@ public final class Server {
     Route route = new AllDirectives() {
       Route build() {
         return envelopes.handled(concat(
-            new HealthRoutes(readiness, envelopes, metrics).routes(),
+            new HealthRoutes(readiness, envelopes, metrics, !metricsApart, settings.metricsToken()).routes(),
             new SocketRoutes(system, system, settings, envelopes, tokens, metrics, readiness).routes(),
             new ApiRoutes(system, system, settings, mapper, envelopes, tokens, metrics, admission).routes()));
       }
     }.build();
+    Route metricsRoute = envelopes.handled(
+        new HealthRoutes(readiness, envelopes, metrics, true, settings.metricsToken()).routes());
 
-    return Http.get(system).newServerAt(settings.host(), settings.port()).bind(route)
-        .thenApply(binding -> {
+    return bind(system, settings.host(), settings.port(), route)
+        .thenCompose(binding -> !metricsApart ? CompletableFuture.completedFuture(List.of(binding))
+            : bind(system, settings.host(), settings.metricsPort().getAsInt(), metricsRoute).thenApply(m -> List.of(binding, m)))
+        .thenApply(bindings -> {
           readiness.ready();
-          addDrain(system, binding, readiness, settings, metrics);
-          log.info("pekko-socket listening on {}", binding.localAddress());
-          return new Server(system, binding, settings);
+          addDrain(system, bindings, readiness, settings, metrics);
+          log.info("pekko-socket listening on {}", bindings.get(0).localAddress());
+          if (metricsApart) log.info("/metrics and /health on {}", bindings.get(1).localAddress());
+          return new Server(system, bindings.get(0), metricsApart ? bindings.get(1) : null, settings);
         })
         .exceptionally(e -> {
-          log.error("could not bind {}:{}: {}", settings.host(), settings.port(), e.toString());
           system.terminate();
-          throw new IllegalStateException("bind failed on " + settings.host() + ":" + settings.port(), e);
+          throw e instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(e);
+        });
+  }
+
+  /** Binds one listener on {@code socket.http.host}; a failure is logged and fails the stage naming the address. */
+  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Route route) {
+    return Http.get(system).newServerAt(host, port).bind(route)
+        .exceptionally(e -> {
+          log.error("could not bind {}:{}: {}", host, port, e.toString());
+          throw new IllegalStateException("bind failed on " + host + ":" + port, e);
         });
   }
 
@@ -139,8 +157,8 @@ public final class Server {
    * spread over {@code socket.shutdown.drain}, with no 1002; once none is left (or the window and the close timeout
    * have passed) the port is unbound and the remaining HTTP connections end.
    */
-  private static void addDrain(ActorSystem<Guardian.Command> system, ServerBinding binding, Readiness readiness,
-      Settings settings, Metrics metrics) {
+  private static void addDrain(ActorSystem<Guardian.Command> system, List<ServerBinding> bindings,
+      Readiness readiness, Settings settings, Metrics metrics) {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
     cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "socket-not-ready", () -> {
       readiness.draining();
@@ -152,10 +170,16 @@ public final class Server {
       long deadline = System.nanoTime() + settings.drain().plus(settings.closeTimeout()).toNanos();
       CompletableFuture<Done> drained = new CompletableFuture<>();
       awaitNoConnections(system, metrics, deadline, drained);
-      return drained.thenCompose(d -> binding.unbind()).thenApply(x -> Done.getInstance());
+      return drained.thenCompose(d -> all(bindings, ServerBinding::unbind));
     });
     cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "socket-terminate-http",
-        () -> binding.terminate(Duration.ofSeconds(1)).thenApply(x -> Done.getInstance()));
+        () -> all(bindings, b -> b.terminate(Duration.ofSeconds(1))));
+  }
+
+  private static CompletionStage<Done> all(List<ServerBinding> bindings,
+      java.util.function.Function<ServerBinding, CompletionStage<?>> step) {
+    return CompletableFuture.allOf(bindings.stream().map(b -> step.apply(b).toCompletableFuture())
+        .toArray(CompletableFuture[]::new)).thenApply(x -> Done.getInstance());
   }
 
   private static void awaitNoConnections(ActorSystem<?> system, Metrics metrics, long deadline,
@@ -168,7 +192,10 @@ public final class Server {
         () -> awaitNoConnections(system, metrics, deadline, drained), system.executionContext());
   }
 
-  /** The configured secret, or a random one (with a warning and a ready-to-paste admin token). */
+  /**
+   * The configured secret, or a random one: then an admin token for this run is written to
+   * {@code <data-dir>/admin-token} (mode 0600) and the log says where, never what (audit L5).
+   */
   private static byte[] secret(Settings settings) {
     if (!settings.jwtSecret().isEmpty()) {
       if (settings.jwtSecret().length() < 32) {
@@ -179,13 +206,52 @@ public final class Server {
     byte[] random = new byte[32];
     new java.security.SecureRandom().nextBytes(random);
     String admin = new Tokens(random).issue(Tokens.ADMIN, null, null, Duration.ofDays(1));
-    log.warn("no socket.auth.jwt-secret (SOCKET_JWT_SECRET) configured: using a random secret for this run only; "
-        + "tokens will not survive a restart. Admin token for this run (24h):\n{}", admin);
+    java.nio.file.Path file = settings.dataDir().resolve(ADMIN_TOKEN_FILE).toAbsolutePath();
+    try {
+      writePrivate(file, admin + "\n");
+      log.warn("no socket.auth.jwt-secret (SOCKET_JWT_SECRET) configured: using a random secret for this run only; "
+          + "tokens will not survive a restart. An admin token for this run (24h) is in {} (mode 0600)", file);
+    } catch (java.io.IOException e) {
+      log.error("no socket.auth.jwt-secret (SOCKET_JWT_SECRET) configured, and the admin token for this run could "
+          + "not be written to {}: {}; no admin token exists for this run, set SOCKET_JWT_SECRET", file, e.toString());
+    }
     return random;
+  }
+
+  /** The file, in the data dir, that holds the admin token of a run without a configured secret. */
+  public static final String ADMIN_TOKEN_FILE = "admin-token";
+
+  /**
+   * Writes {@code text} to {@code file}, readable by the owner only: a new file created 0600 in the same directory,
+   * then moved over the old one, so the content is never readable by others, not even for a moment.
+   */
+  private static void writePrivate(java.nio.file.Path file, String text) throws java.io.IOException {
+    java.nio.file.Path dir = file.getParent();
+    java.nio.file.Path tmp;
+    if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      tmp = java.nio.file.Files.createTempFile(dir, ".admin-token", ".tmp",
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    } else {
+      tmp = java.nio.file.Files.createTempFile(dir, ".admin-token", ".tmp");
+    }
+    try {
+      java.nio.file.Files.writeString(tmp, text, java.nio.charset.StandardCharsets.UTF_8);
+      java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      java.nio.file.Files.deleteIfExists(tmp);
+    }
   }
 
   public int port() {
     return binding.localAddress().getPort();
+  }
+
+  /** The port of the separate /metrics listener ({@code socket.metrics.port}), if there is one. */
+  public java.util.OptionalInt metricsPort() {
+    return metricsBinding == null ? java.util.OptionalInt.empty()
+        : java.util.OptionalInt.of(metricsBinding.localAddress().getPort());
   }
 
   public ActorSystem<Guardian.Command> system() {
