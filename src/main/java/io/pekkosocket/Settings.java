@@ -53,7 +53,9 @@ public record Settings(
     // edges (issue 8)
     Duration httpIdleTimeout,
     int refusedHandshakesPerSecond,
-    int handshakesPerAddress) {
+    int handshakesPerAddress,
+    // auth (issue 9)
+    Duration authLeeway) {
 
   /** Environment variables and the keys they set. */
   public static final Map<String, String> ENV = Map.ofEntries(
@@ -75,6 +77,9 @@ public record Settings(
       // edges (issue 8)
       Map.entry("SOCKET_HTTP_IDLE_TIMEOUT", "socket.http.idle-timeout"),
       Map.entry("SOCKET_HANDSHAKES_PER_ADDRESS", "socket.limits.handshakes-per-address"));
+
+  /** The most clock skew socket.auth.leeway may forgive: beyond it a token could be used long before its time. */
+  static final Duration MAX_LEEWAY = Duration.ofMinutes(10);
 
   /** A setting that makes no sense: startup stops (exit status 1) with this message, which names the key. */
   public static final class InvalidSetting extends IllegalArgumentException {
@@ -122,7 +127,9 @@ public record Settings(
         // edges (issue 8)
         s.getDuration("http.idle-timeout"),
         s.getInt("limits.refused-handshakes-per-second"),
-        s.getInt("limits.handshakes-per-address"));
+        s.getInt("limits.handshakes-per-address"),
+        // auth (issue 9)
+        s.getDuration("auth.leeway"));
     settings.check();
     return settings;
   }
@@ -194,6 +201,10 @@ public record Settings(
     atLeast("socket.limits.handshakes-per-second", handshakesPerSecond, 1);
     atLeast("socket.limits.refused-handshakes-per-second", refusedHandshakesPerSecond, 1);
     atLeast("socket.limits.handshakes-per-address", handshakesPerAddress, 0);
+    if (authLeeway.isNegative() || authLeeway.compareTo(MAX_LEEWAY) > 0 || authLeeway.toMillis() % 1000 != 0) {
+      throw new InvalidSetting("socket.auth.leeway", human(authLeeway),
+          "must be whole seconds from 0 to " + human(MAX_LEEWAY));
+    }
     if (drain.isNegative()) throw new InvalidSetting("socket.shutdown.drain", human(drain), "must not be negative");
     for (String id : preRegisteredSystems) {
       String problem = io.pekkosocket.registry.SystemIds.problem(id);
