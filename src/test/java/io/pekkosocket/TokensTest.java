@@ -103,10 +103,10 @@ class TokensTest {
     ring.set("s", "second-key", "first-key", until);
     clock.millis.set(until - 1);
     assertTrue(t.verify(cached).isPresent(), "1 ms before the grace ends");
-    assertTrue(t.verify(signed("first-key", "s", null, null, Instant.now().plusSeconds(60))).isPresent());
+    assertTrue(t.verify(signed("first-key", "s", null, null, clock.instant().plusSeconds(60))).isPresent());
     clock.millis.set(until);
     assertTrue(t.verify(cached).isEmpty(), "cached, but the grace has ended");
-    assertTrue(t.verify(signed("first-key", "s", null, null, Instant.now().plusSeconds(61))).isEmpty());
+    assertTrue(t.verify(signed("first-key", "s", null, null, clock.instant().plusSeconds(61))).isEmpty());
     assertTrue(t.verify(signed("second-key", "s", null, null, null)).isPresent());
     ring.set("s", "third-key", "second-key", clock.millis() + 1000);
     assertTrue(t.verify(cached).isEmpty(), "an older key never comes back");
