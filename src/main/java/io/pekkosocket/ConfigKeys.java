@@ -126,9 +126,14 @@ public final class ConfigKeys {
     return Arrays.stream(raw.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
 
+  /** {@code SOCKET_*} variables that are not settings but are read elsewhere: the {@code token} command's key. */
+  static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("SOCKET_SYSTEM_KEY");
+
   /** {@code SOCKET_*} variables that are neither a rule name nor an alias (the server warns and ignores them). */
   public static List<String> unknownEnv(Map<String, String> env) {
-    return env.keySet().stream().filter(n -> n.startsWith("SOCKET_") && !ENV.containsKey(n)).sorted().toList();
+    return env.keySet().stream()
+        .filter(n -> n.startsWith("SOCKET_") && !ENV.containsKey(n) && !NOT_SETTINGS.contains(n))
+        .sorted().toList();
   }
 
   /**

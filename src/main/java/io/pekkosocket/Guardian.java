@@ -2,11 +2,15 @@ package io.pekkosocket;
 
 import io.pekkosocket.actors.Deadline;
 import io.pekkosocket.actors.SystemActor;
+import io.pekkosocket.auth.KeyRing;
 import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.registry.SystemStore;
 import io.pekkosocket.wire.ApiResult;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.ArrayList;
 import java.util.Map;
@@ -30,6 +34,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * still in flight waits for it: "duplicate" if it succeeds, "registry unavailable" if it fails.
  * A register whose deadline has passed is answered busy and writes nothing.
  *
+ * <p>{@code rotate_system_key} works the same way: the new key is made and stored on the blocking dispatcher, comes
+ * back as {@link KeyStored}, and only then goes into the {@link KeyRing} the routes verify with and into the answer.
+ * Rotations of one system run one after another, so the ring always holds what the store holds.
+ *
  * <p>The Guardian watches its SystemActors. One that stops (an {@code Error} in it; nothing stops them otherwise)
  * has had its connections closed with 1011 by their ClientActors; the Guardian starts a fresh, empty SystemActor
  * for the same (still registered) systemId, so the API and new connections work again.
@@ -39,6 +47,10 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   public sealed interface Command {}
 
   public record Register(String systemId, Deadline deadline, ActorRef<ApiResult> replyTo) implements Command {}
+
+  /** {@code rotate_system_key}: a new signing key for {@code systemId}; the previous one verifies for {@code grace}. */
+  public record RotateKey(String systemId, Duration grace, Deadline deadline, ActorRef<ApiResult> replyTo)
+      implements Command {}
 
   /** An API call for a system; unknown systems get {@code 系统ID无效} on the call's own replyTo. */
   public record ForSystem(String systemId, SystemActor.ApiCommand command) implements Command {}
@@ -53,6 +65,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private record Stored(String systemId, Throwable failure, ActorRef<ApiResult> replyTo) implements Command {}
 
+  private record KeyStored(RotateKey request, SystemStore.Keys keys, Throwable failure) implements Command {}
+
   private record SystemTerminated(String systemId, ActorRef<SystemActor.Command> ref) implements Command {}
 
   private final Settings settings;
@@ -64,18 +78,25 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
   /** systemIds whose write is in flight, with the duplicate registers waiting for its outcome (L8). */
   private final Map<String, List<ActorRef<ApiResult>>> storing = new HashMap<>();
+  /** systemIds whose key rotation is in flight, with the rotations of the same system waiting their turn. */
+  private final Map<String, Deque<RotateKey>> rotating = new HashMap<>();
+  private final KeyRing keys;
   private long seq;
   private Drain drain;
 
-  /** @param registered the systems already in the store (loaded before the actor system started) */
+  /**
+   * @param registered the systems already in the store (loaded before the actor system started)
+   * @param keys the systems' signing keys, loaded from the store; the Guardian is their only writer from now on
+   */
   public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
-      Metrics metrics, Faults faults, Admission admission) {
-    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, metrics, faults, admission));
+      KeyRing keys, Metrics metrics, Faults faults, Admission admission) {
+    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, keys, metrics, faults, admission));
   }
 
   private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered,
-      Metrics metrics, Faults faults, Admission admission) {
+      KeyRing keys, Metrics metrics, Faults faults, Admission admission) {
     super(ctx);
+    this.keys = keys;
     this.faults = faults;
     this.admission = admission;
     this.metrics = metrics;
@@ -92,6 +113,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
     return newReceiveBuilder()
         .onMessage(Register.class, this::onRegister)
         .onMessage(Stored.class, this::onStored)
+        .onMessage(RotateKey.class, this::onRotateKey)
+        .onMessage(KeyStored.class, this::onKeyStored)
         .onMessage(ForSystem.class, this::onForSystem)
         .onMessage(Lookup.class, this::onLookup)
         .onMessage(Drain.class, this::onDrain)
@@ -140,6 +163,63 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
     getContext().getLog().info("registered system #{}", seq);
     m.replyTo().tell(ApiResult.okEmptyList());
     waiting.forEach(w -> w.tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM)));
+    return this;
+  }
+
+  private Behavior<Command> onRotateKey(RotateKey m) {
+    Deque<RotateKey> waiting = rotating.get(m.systemId());
+    if (waiting != null) {
+      waiting.add(m); // runs when the rotation in flight has been stored
+      return this;
+    }
+    startRotation(m);
+    return this;
+  }
+
+  private void startRotation(RotateKey m) {
+    if (m.deadline().passed()) {
+      m.replyTo().tell(ApiResult.BUSY);
+      return;
+    }
+    if (!systems.containsKey(m.systemId())) {
+      m.replyTo().tell(ApiResult.error(ApiResult.UNKNOWN_SYSTEM));
+      return;
+    }
+    rotating.put(m.systemId(), new ArrayDeque<>());
+    long graceMillis = m.grace().toMillis();
+    CompletableFuture<SystemStore.Keys> write = CompletableFuture.supplyAsync(() -> {
+      try {
+        return store.rotateKey(m.systemId(), KeyRing.newKey(), System.currentTimeMillis(), graceMillis);
+      } catch (java.sql.SQLException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(write, (stored, failure) -> new KeyStored(m, stored, failure));
+  }
+
+  private Behavior<Command> onKeyStored(KeyStored m) {
+    RotateKey request = m.request();
+    if (m.failure() != null) {
+      getContext().getLog().error("could not store a system's new key: {}", m.failure().toString());
+      request.replyTo().tell(ApiResult.error("registry unavailable, try again"));
+    } else if (m.keys() == null) {
+      request.replyTo().tell(ApiResult.error(ApiResult.UNKNOWN_SYSTEM)); // not in the store (cannot happen)
+    } else {
+      SystemStore.Keys k = m.keys();
+      keys.set(k.systemId(), k.current(), k.previous(), k.previousUntilMillis());
+      getContext().getLog().info("rotated a system's signing key; the previous one verifies for {} s",
+          request.grace().toSeconds());
+      request.replyTo().tell(ApiResult.ok(new ApiResult.KeyRotated(k.systemId(), k.systemId(), k.current())));
+    }
+    Deque<RotateKey> waiting = rotating.remove(request.systemId());
+    while (waiting != null && !waiting.isEmpty()) {
+      startRotation(waiting.poll());
+      Deque<RotateKey> next = rotating.get(request.systemId());
+      if (next != null) { // one has started: the rest wait for it
+        next.addAll(waiting);
+        break;
+      }
+    }
     return this;
   }
 

@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import io.pekkosocket.auth.Tokens;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,10 +126,24 @@ public final class Main {
     }
   }
 
+  /** The environment variable that holds a system's key for {@code token --role system|client} (issue 9). */
+  static final String SYSTEM_KEY_ENV = "SOCKET_SYSTEM_KEY";
+
   static int printToken(Settings settings, String[] args) {
+    return printToken(settings, args, System.getenv(), System.out, System.err);
+  }
+
+  /**
+   * {@code token --role admin|system|client [--system-id X] [--user-id U] [--ttl 24h] [--key-file F]}: prints a token
+   * signed with the server's secret or, given a system's key ({@code --key-file}, else {@code SOCKET_SYSTEM_KEY}),
+   * a system or client token signed with that key (header {@code kid} = the systemId). Never prints the key.
+   */
+  static int printToken(Settings settings, String[] args, java.util.Map<String, String> env, java.io.PrintStream out,
+      java.io.PrintStream err) {
     String role = null;
     String systemId = null;
     String userId = null;
+    String keyFile = null;
     Duration ttl = Duration.ofHours(24);
     try {
       for (int i = 1; i < args.length; i++) {
@@ -136,6 +152,7 @@ public final class Main {
           case "--role" -> role = value;
           case "--system-id" -> systemId = value;
           case "--user-id" -> userId = value;
+          case "--key-file" -> keyFile = value;
           case "--ttl" -> ttl = com.typesafe.config.ConfigFactory.parseString("t = " + value).getDuration("t");
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
@@ -143,24 +160,45 @@ public final class Main {
         if (value == null) throw new IllegalArgumentException("missing value for " + args[i - 1]);
       }
     } catch (RuntimeException e) {
-      System.err.println("token: " + e.getMessage());
+      err.println("token: " + e.getMessage());
       return 2;
     }
-    if (!Tokens.ADMIN.equals(role) && !Tokens.SYSTEM.equals(role)) {
-      System.err.println("token: --role must be admin or system");
+    if (!Tokens.ADMIN.equals(role) && !Tokens.SYSTEM.equals(role) && !Tokens.CLIENT.equals(role)) {
+      err.println("token: --role must be admin, system or client (client: a connect token for /ws, for browsers)");
       return 2;
     }
-    if (Tokens.SYSTEM.equals(role) && systemId == null) {
-      System.err.println("token: a system token needs --system-id");
+    if (!Tokens.ADMIN.equals(role) && systemId == null) {
+      err.println("token: a " + role + " token needs --system-id");
       return 2;
+    }
+    String key;
+    try {
+      key = keyFile != null ? Files.readString(Path.of(keyFile), StandardCharsets.UTF_8).strip()
+          : env.getOrDefault(SYSTEM_KEY_ENV, "").strip();
+    } catch (java.io.IOException | RuntimeException e) {
+      err.println("token: cannot read the key file " + keyFile + " (" + e.getClass().getSimpleName() + ")");
+      return 2;
+    }
+    if (keyFile != null && key.isEmpty()) {
+      err.println("token: the key file " + keyFile + " is empty");
+      return 2;
+    }
+    if (!key.isEmpty()) {
+      if (Tokens.ADMIN.equals(role)) {
+        err.println("token: a system's key signs only system and client tokens; an admin token needs the server's "
+            + "secret (unset " + SYSTEM_KEY_ENV + ", drop --key-file)");
+        return 2;
+      }
+      out.println(Tokens.issueWithSystemKey(key, role, systemId, userId, ttl));
+      return 0;
     }
     if (settings.jwtSecret().isEmpty()) {
-      System.err.println("token: no secret configured; set SOCKET_JWT_SECRET (or socket.auth.jwt-secret) for both "
-          + "the server and this command");
+      err.println("token: no secret configured; set SOCKET_JWT_SECRET (or socket.auth.jwt-secret) for both "
+          + "the server and this command, or sign with a system's key (--key-file or " + SYSTEM_KEY_ENV + ")");
       return 2;
     }
     Tokens tokens = new Tokens(settings.jwtSecret().getBytes(StandardCharsets.UTF_8));
-    System.out.println(tokens.issue(role, systemId, userId, ttl));
+    out.println(tokens.issue(role, systemId, userId, ttl));
     return 0;
   }
 }

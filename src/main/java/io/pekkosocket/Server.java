@@ -8,6 +8,7 @@ import io.pekkosocket.http.HealthRoutes;
 import io.pekkosocket.http.SocketRoutes;
 import io.pekkosocket.ws.Outbox;
 import com.typesafe.config.ConfigFactory;
+import io.pekkosocket.auth.KeyRing;
 import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
@@ -69,10 +70,12 @@ public final class Server {
     Logging.apply(settings.logLevel());
     SystemStore store;
     List<String> registered;
+    KeyRing keys = new KeyRing();
     try {
       store = SystemStore.open(settings.dataDir());
       for (String id : settings.preRegisteredSystems()) store.insert(id);
       registered = store.loadAll();
+      store.loadKeys().values().forEach(k -> keys.set(k.systemId(), k.current(), k.previous(), k.previousUntilMillis()));
     } catch (SystemStore.StoreException e) {
       log.error(e.getMessage());
       return CompletableFuture.failedFuture(e);
@@ -80,13 +83,13 @@ public final class Server {
       log.error("could not pre-register the configured systems: {}", e.getMessage());
       return CompletableFuture.failedFuture(e);
     }
-    Tokens tokens = new Tokens(secret(settings));
+    Tokens tokens = new Tokens(secret(settings), settings.authLeeway(), keys, java.time.Clock.systemUTC());
     boolean metricsApart = settings.metricsPort().isPresent();
 
     Metrics metrics = new Metrics();
     Admission admission = new Admission(settings.commandsInFlightPerSystem());
     ActorSystem<Guardian.Command> system = ActorSystem.create(
-        Guardian.create(settings, store, registered, metrics, faults, admission), "pekko-socket", config);
+        Guardian.create(settings, store, registered, keys, metrics, faults, admission), "pekko-socket", config);
     system.getWhenTerminated().thenRun(store::close);
     Readiness readiness = new Readiness();
     ObjectMapper mapper = new ObjectMapper();

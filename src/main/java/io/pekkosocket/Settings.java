@@ -56,13 +56,18 @@ public record Settings(
     int handshakesPerAddress,
     // operator surface (issue 9)
     java.util.OptionalInt metricsPort,
-    String metricsToken) {
+    String metricsToken,
+    // auth (issue 9)
+    Duration authLeeway) {
 
   /**
    * Environment variables and the keys they set: every key's name by the rule ({@link ConfigKeys#envName}), and the
    * names shipped before the rule ({@link ConfigKeys#ALIASES}).
    */
   public static final Map<String, String> ENV = ConfigKeys.ENV;
+
+  /** The most clock skew socket.auth.leeway may forgive: beyond it a token could be used long before its time. */
+  static final Duration MAX_LEEWAY = Duration.ofMinutes(10);
 
   /** A setting that makes no sense: startup stops (exit status 1) with this message, which names the key. */
   public static final class InvalidSetting extends IllegalArgumentException {
@@ -118,7 +123,9 @@ public record Settings(
         s.getInt("limits.handshakes-per-address"),
         // operator surface (issue 9)
         s.hasPath("metrics.port") ? java.util.OptionalInt.of(s.getInt("metrics.port")) : java.util.OptionalInt.empty(),
-        s.getString("metrics.token"));
+        s.getString("metrics.token"),
+        // auth (issue 9)
+        s.getDuration("auth.leeway"));
     settings.check();
     return settings;
   }
@@ -197,6 +204,10 @@ public record Settings(
         throw new InvalidSetting("socket.metrics.port", port, "must differ from socket.http.port (leave it unset to "
             + "serve /metrics on the API port)");
       }
+    }
+    if (authLeeway.isNegative() || authLeeway.compareTo(MAX_LEEWAY) > 0 || authLeeway.toMillis() % 1000 != 0) {
+      throw new InvalidSetting("socket.auth.leeway", human(authLeeway),
+          "must be whole seconds from 0 to " + human(MAX_LEEWAY));
     }
     if (drain.isNegative()) throw new InvalidSetting("socket.shutdown.drain", human(drain), "must not be negative");
     for (String id : preRegisteredSystems) {

@@ -63,8 +63,8 @@ class GuardianRegisterTest {
 
   /** Two registers of one id, both handled by the Guardian while the first write is still in flight. */
   private static List<ApiResult> registerTwiceDuringTheWrite(SystemStore store, String id) throws Exception {
-    ActorRef<Guardian.Command> guardian = kit.spawn(Guardian.create(settings, store, List.of(), new Metrics(),
-        Faults.NONE, new io.pekkosocket.Admission(0)));
+    ActorRef<Guardian.Command> guardian = kit.spawn(Guardian.create(settings, store, List.of(),
+        new io.pekkosocket.auth.KeyRing(), new Metrics(), Faults.NONE, new io.pekkosocket.Admission(0)));
     TestProbe<ApiResult> first = kit.createTestProbe();
     TestProbe<ApiResult> second = kit.createTestProbe();
     TestProbe<Guardian.Found> found = kit.createTestProbe();

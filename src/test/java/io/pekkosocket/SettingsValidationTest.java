@@ -54,7 +54,10 @@ class SettingsValidationTest {
         Arguments.of("socket.shutdown.drain", "-1 s"),
         Arguments.of("socket.node-id", "n 1"),
         Arguments.of("socket.node-id", ""),
-        Arguments.of("socket.systems", List.of("ok", " padded")));
+        Arguments.of("socket.systems", List.of("ok", " padded")),
+        Arguments.of("socket.auth.leeway", "-1 s"),
+        Arguments.of("socket.auth.leeway", "11 minutes"),
+        Arguments.of("socket.auth.leeway", "1500 ms"));
   }
 
   @ParameterizedTest(name = "{0} = {1}")
@@ -79,6 +82,13 @@ class SettingsValidationTest {
         "socket.ws.ping-interval", "80 s", "socket.ws.idle-timeout", "200 s")));
     assertTrue(e.getMessage().contains("socket.http.idle-timeout"), e.getMessage());
     assertTrue(e.getMessage().contains("socket.ws.ping-interval"), e.getMessage());
+  }
+
+  @Test
+  void theLeewayIsThirtySecondsByDefaultAndMayBeOff() {
+    assertEquals(30, with(Map.of()).authLeeway().toSeconds());
+    assertEquals(0, with(Map.of("socket.auth.leeway", "0 s")).authLeeway().toSeconds());
+    assertEquals(600, with(Map.of("socket.auth.leeway", "10 minutes")).authLeeway().toSeconds());
   }
 
   @Test

@@ -124,8 +124,13 @@ final class ApiRequest {
 
   /** An integer field; 0 when absent. */
   long integer(String name) {
+    return integer(name, 0);
+  }
+
+  /** An integer field; {@code absent} when absent. */
+  long integer(String name, long absent) {
     JsonNode n = field(name);
-    if (n == null) return 0;
+    if (n == null) return absent;
     if (!n.isIntegralNumber() || !n.canConvertToLong()) throw wrongType(name, n, "int");
     return n.longValue();
   }

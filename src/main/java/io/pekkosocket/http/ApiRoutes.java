@@ -86,7 +86,7 @@ public final class ApiRoutes extends AllDirectives {
               optionalHeaderValueByName("SystemId", systemIdHeader -> {
                 String systemId = systemIdHeader.orElse("");
                 Optional<Tokens.Claims> claims = tokens.verifyBearer(authorization.orElse(null));
-                if (claims.isEmpty()) {
+                if (claims.isEmpty() || !keyFits(claims.get(), systemId)) {
                   return envelopes.complete(StatusCodes.UNAUTHORIZED, ApiResult.error("unauthorized"));
                 }
                 if (!permits(claims.get(), operation, systemId)) {
@@ -100,12 +100,27 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   /**
+   * A token signed with a system's own key verifies only for that system: its {@code SystemId} header must be the
+   * kid (the kid already equals the token's systemId claim, {@link Tokens}). Anything else is 401, as if the key had
+   * not verified; tokens signed with the server's secret have no kid.
+   */
+  private static boolean keyFits(Tokens.Claims claims, String systemId) {
+    return claims.kid() == null || claims.kid().equals(systemId);
+  }
+
+  /** Operations only an admin token may call. */
+  private static boolean adminOnly(String operation) {
+    return operation.equals("register") || operation.equals("rotate_system_key");
+  }
+
+  /**
    * An admin token may do anything; a system token may act only on its own system (a missing SystemId header is
-   * left to the usual {@code 系统ID不能为空} answer) and never register.
+   * left to the usual {@code 系统ID不能为空} answer) and never call the admin operations; a client token is good only
+   * for {@code /ws}, never here.
    */
   private static boolean permits(Tokens.Claims claims, String operation, String systemId) {
     if (claims.isAdmin()) return true;
-    if (!Tokens.SYSTEM.equals(claims.role()) || operation.equals("register")) return false;
+    if (!Tokens.SYSTEM.equals(claims.role()) || adminOnly(operation)) return false;
     return systemId.isEmpty() || claims.mayActOn(systemId);
   }
 
@@ -113,6 +128,7 @@ public final class ApiRoutes extends AllDirectives {
     // Everything the body can get wrong is found here, before the ask: a 400 never leaves a pending ask behind.
     ApiRequest req = ApiRequest.parse(body, mapper);
     if (operation.equals("register")) return register(req);
+    if (operation.equals("rotate_system_key")) return rotateSystemKey(req);
     BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command;
     switch (operation) {
       case "send_to_client" -> {
@@ -239,6 +255,28 @@ public final class ApiRoutes extends AllDirectives {
     Deadline deadline = Deadline.after(askTimeout);
     return decided(deadline, AskPattern.ask(guardian, r -> new Guardian.Register(systemId, deadline, r),
         answerTimeout, system.scheduler()));
+  }
+
+  /** The longest grace a rotation may give the previous key. */
+  static final long MAX_GRACE_SECONDS = Duration.ofDays(30).toSeconds();
+  static final long DEFAULT_GRACE_SECONDS = Duration.ofDays(1).toSeconds();
+
+  /** Admin: a new signing key for the system named in the body (not the SystemId header). */
+  private CompletionStage<ApiResult> rotateSystemKey(ApiRequest req) {
+    String systemId = req.string("systemId");
+    long grace = req.integer("graceSeconds", DEFAULT_GRACE_SECONDS);
+    if (systemId.isEmpty()) return done(ApiResult.required("SystemId"));
+    if (grace < 0 || grace > MAX_GRACE_SECONDS) {
+      return done(ApiResult.error("graceSeconds must be an integer from 0 to " + MAX_GRACE_SECONDS));
+    }
+    Duration graceDuration = Duration.ofSeconds(grace);
+    Admission.InFlight inFlight = admission.of(systemId);
+    if (inFlight != null && !inFlight.tryAcquire(1)) return done(ApiResult.BUSY);
+    Deadline deadline = Deadline.after(askTimeout);
+    CompletionStage<ApiResult> asked = AskPattern.ask(guardian,
+        r -> new Guardian.RotateKey(systemId, graceDuration, deadline, r), answerTimeout, system.scheduler());
+    if (inFlight != null) asked.whenComplete((result, failure) -> inFlight.release(1));
+    return decided(deadline, asked);
   }
 
   private static ApiResult tooLong(String field, int max) {

@@ -56,6 +56,15 @@ public record ApiResult(int code, String msg, Object data) {
   @JsonPropertyOrder({"messageId", "delivered"})
   public record FanOutDelivery(String messageId, int delivered) {}
 
+  /** {@code rotate_system_key}: the system's new signing key, shown this once; {@code kid} is the systemId. */
+  @JsonPropertyOrder({"systemId", "kid", "key"})
+  public record KeyRotated(String systemId, String kid, String key) {
+    @Override
+    public String toString() {
+      return "KeyRotated[" + systemId + ", key hidden]";
+    }
+  }
+
   /** {@code get_online_list}. */
   @JsonPropertyOrder({"count", "list"})
   public record OnlineList(int count, List<String> list) {}

@@ -144,4 +144,26 @@ class AuthTest {
       c.awaitWelcome();
     }
   }
+
+  /** M4: a backend whose clock runs ahead; {@code socket.auth.leeway} (30 s) covers iat and nbf, never exp. */
+  @Test
+  void iatAndNbfAFewSecondsAheadAreAcceptedAMinuteAheadRefused() {
+    Algorithm hs256 = Algorithm.HMAC256(SECRET);
+    Instant now = Instant.now();
+    String iat2 = JWT.create().withClaim("role", "admin").withIssuedAt(now.plusSeconds(2))
+        .withExpiresAt(now.plusSeconds(3600)).sign(hs256);
+    String nbf2 = JWT.create().withClaim("role", "admin").withNotBefore(now.plusSeconds(2))
+        .withExpiresAt(now.plusSeconds(3600)).sign(hs256);
+    for (String token : List.of(iat2, nbf2)) {
+      Api.Response r = server.api.withToken(token).post("get_all_groups", server.newSystem(), "{}");
+      assertEquals(200, r.status());
+      assertEquals(0, r.code());
+    }
+    String iat60 = JWT.create().withClaim("role", "admin").withIssuedAt(now.plusSeconds(60))
+        .withExpiresAt(now.plusSeconds(3600)).sign(hs256);
+    String nbf60 = JWT.create().withClaim("role", "admin").withNotBefore(now.plusSeconds(60))
+        .withExpiresAt(now.plusSeconds(3600)).sign(hs256);
+    assert401("Bearer " + iat60);
+    assert401("Bearer " + nbf60);
+  }
 }

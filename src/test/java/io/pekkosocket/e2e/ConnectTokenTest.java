@@ -79,7 +79,7 @@ class ConnectTokenTest {
   void tokenIssuedForTheSystemStillNeedsARegisteredSystem() {
     String unknown = "unregistered-" + System.nanoTime();
     WsClient c = WsClient.open(server.wsUrl(unknown) + "&token="
-        + TestServer.TOKENS.issue(Tokens.SYSTEM, unknown, null, Duration.ofHours(1)), Map.of());
+        + TestServer.TOKENS.issue(Tokens.CLIENT, unknown, null, Duration.ofHours(1)), Map.of());
     assertEquals("{\"messageId\":\"\",\"sendUserId\":\"\",\"code\":-1001,\"msg\":\"系统ID无效\",\"data\":[]}\n", c.next());
     assertEquals(1008, c.awaitClose().code());
   }
