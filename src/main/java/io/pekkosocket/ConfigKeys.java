@@ -23,9 +23,10 @@ import java.util.TreeSet;
  * aliases), the refusal of keys that do not exist, and the effective configuration as {@code check-config} prints
  * it.
  *
- * <p>Blocks under {@code socket} whose name ends in {@code -dispatcher} (e.g. {@code socket.blocking-dispatcher}) are
- * Pekko dispatcher configuration, not settings: they have no environment variables, are not listed, and any key
- * inside them may be set in the file or by {@code -D} (Pekko reads them).
+ * <p>The blocks under {@code socket} of the built-in defaults whose name ends in {@code -dispatcher} (e.g.
+ * {@code socket.blocking-dispatcher}) are Pekko dispatcher configuration, not settings: they have no environment
+ * variables, are not listed, and any key inside them may be set in the file or by {@code -D} (Pekko reads them).
+ * Another block of that shape (a typo of one) is an unknown key like any other.
  */
 public final class ConfigKeys {
   private ConfigKeys() {}
@@ -43,6 +44,9 @@ public final class ConfigKeys {
       "SOCKET_WS_OUTBOUND_BYTES", "socket.ws.outbound-buffer.bytes",
       "SOCKET_HANDSHAKES_PER_ADDRESS", "socket.limits.handshakes-per-address");
 
+  /** {@code SOCKET_*} variables that are not settings but are read elsewhere: the {@code token} command's key. */
+  static final Set<String> NOT_SETTINGS = Set.of("SOCKET_SYSTEM_KEY");
+
   /** Every setting under {@code socket} (dispatcher blocks excluded), sorted. */
   public static final List<String> KEYS;
   /** The keys whose value is a list: their environment variable takes a comma-separated value. */
@@ -50,9 +54,14 @@ public final class ConfigKeys {
   /** Environment variable to key: the rule's name of every key, then the aliases. */
   public static final Map<String, String> ENV;
 
+  /** The dispatcher blocks of the built-in defaults (exempt from the key list and the unknown-key check). */
+  private static final Set<String> DISPATCHERS;
+
   static {
+    ConfigObject defaults = ConfigFactory.parseResources(DEFAULTS).root().toConfig().getObject("socket");
+    DISPATCHERS = Set.copyOf(defaults.keySet().stream().filter(n -> n.endsWith("-dispatcher")).toList());
     Map<String, ConfigValue> leaves = new TreeMap<>();
-    leaves(ConfigFactory.parseResources(DEFAULTS).root().toConfig().getObject("socket"), "socket", leaves);
+    leaves(defaults, "socket", leaves);
     KEYS = List.copyOf(leaves.keySet());
     Set<String> lists = new TreeSet<>();
     leaves.forEach((k, v) -> {
@@ -68,8 +77,11 @@ public final class ConfigKeys {
     }
     new TreeMap<>(ALIASES).forEach((alias, key) -> {
       if (!KEYS.contains(key)) throw new IllegalStateException("alias " + alias + " of an unknown key " + key);
-      env.put(alias, key);
+      if (env.put(alias, key) != null) throw new IllegalStateException("alias " + alias + " is another key's name");
     });
+    for (String name : NOT_SETTINGS) {
+      if (env.containsKey(name)) throw new IllegalStateException(name + " is both a setting's name and read elsewhere");
+    }
     ENV = java.util.Collections.unmodifiableMap(env);
   }
 
@@ -78,16 +90,12 @@ public final class ConfigKeys {
     return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
-  /** Whether {@code name} (one path segment) is a dispatcher block rather than a setting. */
-  static boolean isDispatcher(String name) {
-    return name.endsWith("-dispatcher");
-  }
-
-  /** Leaf paths (null values included) of {@code object}, skipping dispatcher blocks. */
+  /** Leaf paths (null values included) of {@code object}, skipping the known dispatcher blocks. */
   private static void leaves(ConfigObject object, String prefix, Map<String, ConfigValue> out) {
     object.forEach((name, value) -> {
-      String path = prefix + "." + name;
-      if (isDispatcher(name) && prefix.equals("socket")) return;
+      // a quoted name with a dot in it ("ws.idle-timeout" = …) is no key: keep it quoted so it is refused
+      String path = prefix + "." + (name.contains(".") ? "\"" + name + "\"" : name);
+      if (prefix.equals("socket") && DISPATCHERS != null && DISPATCHERS.contains(name)) return;
       if (value instanceof ConfigObject child) leaves(child, path, out);
       else out.put(path, value);
     });
@@ -125,9 +133,6 @@ public final class ConfigKeys {
   static List<String> splitList(String raw) {
     return Arrays.stream(raw.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
-
-  /** {@code SOCKET_*} variables that are not settings but are read elsewhere: the {@code token} command's key. */
-  static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("SOCKET_SYSTEM_KEY");
 
   /** {@code SOCKET_*} variables that are neither a rule name nor an alias (the server warns and ignores them). */
   public static List<String> unknownEnv(Map<String, String> env) {

@@ -83,7 +83,8 @@ public final class Server {
       log.error("could not pre-register the configured systems: {}", e.getMessage());
       return CompletableFuture.failedFuture(e);
     }
-    Tokens tokens = new Tokens(secret(settings), settings.authLeeway(), keys, java.time.Clock.systemUTC());
+    byte[] secret = secret(settings);
+    Tokens tokens = new Tokens(secret, settings.authLeeway(), keys, java.time.Clock.systemUTC());
     boolean metricsApart = settings.metricsPort().isPresent();
 
     Metrics metrics = new Metrics();
@@ -109,6 +110,9 @@ public final class Server {
         .thenCompose(binding -> !metricsApart ? CompletableFuture.completedFuture(List.of(binding))
             : bind(system, settings.host(), settings.metricsPort().getAsInt(), metricsRoute).thenApply(m -> List.of(binding, m)))
         .thenApply(bindings -> {
+          // only a server that is really serving (bound) publishes its admin token: a second instance started by
+          // mistake on the same data dir fails to bind and leaves the running server's file alone
+          if (settings.jwtSecret().isEmpty()) publishAdminToken(settings, secret);
           readiness.ready();
           addDrain(system, bindings, readiness, settings, metrics);
           log.info("pekko-socket listening on {}", bindings.get(0).localAddress());
@@ -208,7 +212,12 @@ public final class Server {
     }
     byte[] random = new byte[32];
     new java.security.SecureRandom().nextBytes(random);
-    String admin = new Tokens(random).issue(Tokens.ADMIN, null, null, Duration.ofDays(1));
+    return random;
+  }
+
+  /** Without a configured secret: an admin token for this run, in a 0600 file of the data dir; the log names the file. */
+  private static void publishAdminToken(Settings settings, byte[] randomSecret) {
+    String admin = new Tokens(randomSecret).issue(Tokens.ADMIN, null, null, Duration.ofDays(1));
     java.nio.file.Path file = settings.dataDir().resolve(ADMIN_TOKEN_FILE).toAbsolutePath();
     try {
       writePrivate(file, admin + "\n");
@@ -218,8 +227,8 @@ public final class Server {
       log.error("no socket.auth.jwt-secret (SOCKET_JWT_SECRET) configured, and the admin token for this run could "
           + "not be written to {}: {}; no admin token exists for this run, set SOCKET_JWT_SECRET", file, e.toString());
     }
-    return random;
   }
+
 
   /** The file, in the data dir, that holds the admin token of a run without a configured secret. */
   public static final String ADMIN_TOKEN_FILE = "admin-token";

@@ -81,6 +81,12 @@ public record Settings(
   }
 
   /** Reads and checks the settings; throws {@link InvalidSetting} naming the first key whose value makes no sense. */
+  /** Never prints the secrets (socket.auth.jwt-secret, socket.metrics.token); {@code check-config} shows the rest. */
+  @Override
+  public String toString() {
+    return "Settings[" + host + ":" + port + ", data-dir " + dataDir + ", node " + nodeId + "; secrets not shown]";
+  }
+
   public static Settings from(Config c) {
     ConfigKeys.refuseUnknown(c);
     Config s = c.getConfig("socket");
@@ -204,6 +210,9 @@ public record Settings(
         throw new InvalidSetting("socket.metrics.port", port, "must differ from socket.http.port (leave it unset to "
             + "serve /metrics on the API port)");
       }
+    }
+    if (!metricsToken.equals(metricsToken.strip())) {
+      throw new InvalidSetting("socket.metrics.token", "<masked>", "must not start or end with whitespace");
     }
     if (authLeeway.isNegative() || authLeeway.compareTo(MAX_LEEWAY) > 0 || authLeeway.toMillis() % 1000 != 0) {
       throw new InvalidSetting("socket.auth.leeway", human(authLeeway),

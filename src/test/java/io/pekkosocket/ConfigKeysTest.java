@@ -124,6 +124,12 @@ class ConfigKeysTest {
     // a dispatcher block is Pekko's to read: its keys are not refused
     assertDoesNotThrow(() -> Settings.from(ConfigFactory.parseString("socket.blocking-dispatcher.throughput = 2")
         .withFallback(DEFAULTS).resolve()));
+    // but a misspelled one is a typo like any other, and so is a quoted name with a dot (it flattens to a real
+    // key's path, yet Settings would never read it)
+    for (String typo : List.of("socket.bloking-dispatcher.throughput = 2", "socket { \"ws.idle-timeout\" = 999 s }")) {
+      assertThrows(Settings.InvalidSetting.class,
+          () -> Settings.from(ConfigFactory.parseString(typo).withFallback(DEFAULTS).resolve()), typo);
+    }
     // keys outside socket are not ours
     assertDoesNotThrow(() -> Settings.from(ConfigFactory.parseString("other.thing = 2")
         .withFallback(DEFAULTS).resolve()));

@@ -118,6 +118,15 @@ public final class SocketRoutes extends AllDirectives {
           return complete(refuse(upgrade.get(), -1002, "unauthorized"));
         }
         userId = claims.get().userId() == null ? "" : claims.get().userId();
+      } else {
+        // not required, but an API credential in a URL (an admin or system token, e.g. minted as our earlier
+        // README said) is refused all the same: it must not keep working from browsers and proxy logs
+        Optional<Tokens.Claims> offered = request.getUri().query().get("token").flatMap(tokens::verify);
+        if (offered.isPresent() && (offered.get().isAdmin() || Tokens.SYSTEM.equals(offered.get().role()))) {
+          if (!refusals.tryAcquire()) return refusalsExhausted();
+          metrics.handshakeFailed("unauthorized");
+          return complete(refuse(upgrade.get(), -1002, "unauthorized"));
+        }
       }
       String connectUserId = userId;
       return onSuccess(lookup(systemId), found -> {

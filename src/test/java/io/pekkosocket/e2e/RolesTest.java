@@ -79,6 +79,26 @@ class RolesTest {
   }
 
   @Test
+  void withoutRequiredTokensAnApiCredentialInTheUrlIsStillRefused() throws Exception {
+    try (TestServer open = TestServer.start()) { // socket.ws.require-token = off
+      String s = open.newSystem();
+      for (String token : List.of(TestServer.TOKENS.issue(Tokens.SYSTEM, s, "u", Duration.ofHours(1)),
+          TestServer.ADMIN)) {
+        WsClient c = WsClient.open(open.wsUrl(s) + "&token=" + token, Map.of());
+        assertEquals(REFUSED, c.next());
+        assertEquals(1008, c.awaitClose().code());
+      }
+      // no token, a client token, or something that is no token at all: connected as before
+      for (String query : List.of("", "&token=" + TestServer.TOKENS.issue(Tokens.CLIENT, s, "u", Duration.ofHours(1)),
+          "&token=not-a-jwt")) {
+        try (WsClient c = WsClient.open(open.wsUrl(s) + query, Map.of())) {
+          c.awaitWelcome();
+        }
+      }
+    }
+  }
+
+  @Test
   void aClientTokenConnectsOnlyToItsOwnSystem() {
     String s = server.newSystem();
     String other = server.newSystem();
