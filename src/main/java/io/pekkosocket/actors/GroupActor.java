@@ -6,7 +6,7 @@ import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
 import io.pekkosocket.wire.Push;
 import io.pekkosocket.ws.Outbox;
-import io.pekkosocket.ws.WsFrames;
+import io.pekkosocket.ws.Frame;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +17,6 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.http.impl.engine.ws.FrameStart;
 
 /**
  * One group (room) of a system. It is the only sender of the group's frames (pushes, 1001, 1002), so every member
@@ -116,7 +115,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
 
   /** Encodes once and offers the same frame object to every member; returns how many queues accepted it. */
   private int fanOut(String text) {
-    FrameStart frame = WsFrames.text(text);
+    Frame frame = Frame.text(text);
     int delivered = 0;
     for (Outbox outbox : members.values()) {
       if (outbox.offer(frame)) delivered++;

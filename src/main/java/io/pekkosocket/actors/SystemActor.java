@@ -8,7 +8,7 @@ import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
 import io.pekkosocket.wire.Push;
 import io.pekkosocket.ws.Outbox;
-import io.pekkosocket.ws.WsFrames;
+import io.pekkosocket.ws.Frame;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -23,7 +23,6 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.http.impl.engine.ws.FrameStart;
 
 /**
  * One system (tenant). It owns the system's clients ({@link ClientActor} children) and groups ({@link GroupActor}
@@ -197,7 +196,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     client.userId = m.userId();
     clients.put(m.clientId(), client);
     m.outbox().admit();
-    m.outbox().offer(WsFrames.text(encoder.welcome(m.clientId())));
+    m.outbox().offer(Frame.text(encoder.welcome(m.clientId())));
     getContext().getLog().debug("system {}: client {} connected", systemId, m.clientId());
     return this;
   }
@@ -236,7 +235,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     faults.check("system-started", systemId); // test-only: a started command that takes long
     String messageId = Ids.newMessageId();
     Client c = clients.get(m.clientId());
-    boolean delivered = c != null && c.outbox.offer(WsFrames.text(encoder.push(messageId, m.push())));
+    boolean delivered = c != null && c.outbox.offer(Frame.text(encoder.push(messageId, m.push())));
     m.replyTo().tell(ApiResult.ok(new ApiResult.ClientDelivery(messageId, delivered)));
     return this;
   }
@@ -246,14 +245,14 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     Map<String, String> messageIds = new LinkedHashMap<>();
     int delivered = 0;
     // encoded once: each recipient's frame shares the bytes and differs only in its messageId
-    WsFrames.PerRecipient frames = null;
+    Frame.PerRecipient frames = null;
     for (String clientId : m.clientIds()) {
       if (messageIds.containsKey(clientId)) continue; // one frame per recipient, even if listed twice
       String messageId = Ids.newMessageId();
       messageIds.put(clientId, messageId);
       Client c = clients.get(clientId);
       if (c == null) continue;
-      if (frames == null) frames = new WsFrames.PerRecipient(encoder.push(messageId, m.push()), messageId);
+      if (frames == null) frames = new Frame.PerRecipient(encoder.push(messageId, m.push()), messageId);
       if (c.outbox.offer(frames.frame(messageId))) delivered++;
     }
     m.replyTo().tell(ApiResult.ok(new ApiResult.ClientsDelivery(messageIds, delivered)));
@@ -278,7 +277,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     faults.check("system", systemId);
     if (expired(m)) return this;
     String messageId = Ids.newMessageId();
-    FrameStart frame = WsFrames.text(encoder.push(messageId, m.push()));
+    Frame frame = Frame.text(encoder.push(messageId, m.push()));
     int delivered = 0;
     for (Client c : clients.values()) {
       if (c.outbox.offer(frame)) delivered++;

@@ -12,7 +12,8 @@ import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.ws.ConnectionStage;
 import io.pekkosocket.ws.FrameCounters;
 import io.pekkosocket.ws.Outbox;
-import io.pekkosocket.ws.WsFrames;
+import io.pekkosocket.ws.Frame;
+import io.pekkosocket.ws.Upgrade;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -20,7 +21,6 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -28,7 +28,6 @@ import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.stream.javadsl.Flow;
 
 /**
  * {@code GET /ws?systemId=…}: the WebSocket endpoint. An accepted connection becomes a {@link ConnectionStage} whose
@@ -79,7 +78,7 @@ public final class SocketRoutes extends AllDirectives {
       if (!request.method().equals(HttpMethods.GET)) {
         return envelopes.complete(StatusCodes.METHOD_NOT_ALLOWED, ApiResult.error("method not allowed"));
       }
-      Optional<UpgradeToWebSocketLowLevel> upgrade = WsFrames.upgradeOf(request);
+      Optional<Upgrade> upgrade = Upgrade.of(request);
       if (upgrade.isEmpty()) {
         return envelopes.complete(StatusCodes.BAD_REQUEST, ApiResult.error("expected a WebSocket upgrade"));
       }
@@ -166,7 +165,7 @@ public final class SocketRoutes extends AllDirectives {
     return AskPattern.ask(guardian, r -> new Guardian.Lookup(systemId, r), askTimeout, system.scheduler());
   }
 
-  private org.apache.pekko.http.javadsl.model.HttpResponse accept(UpgradeToWebSocketLowLevel upgrade,
+  private org.apache.pekko.http.javadsl.model.HttpResponse accept(Upgrade upgrade,
       ActorRef<SystemActor.Command> owner, String userId) {
     String clientId = Ids.newClientId(settings.nodeId());
     ConnectionStage stage = new ConnectionStage(clientId, limits, new ConnectionStage.Listener() {
@@ -187,17 +186,17 @@ public final class SocketRoutes extends AllDirectives {
         metrics.connectionEnded(outbox);
       }
     }, metrics);
-    return WsFrames.accept(upgrade, Flow.fromGraph(stage));
+    return upgrade.accept(stage);
   }
 
   /** Upgrades, writes the refusal frame, then closes with 1008. */
-  private org.apache.pekko.http.javadsl.model.HttpResponse refuse(UpgradeToWebSocketLowLevel upgrade, int code,
+  private org.apache.pekko.http.javadsl.model.HttpResponse refuse(Upgrade upgrade, int code,
       String msg) {
     String frame = encoder.refusal(code, msg);
     ConnectionStage stage = new ConnectionStage("", limits, new ConnectionStage.Listener() {
       @Override
       public void opened(Outbox outbox) {
-        outbox.offer(WsFrames.text(frame));
+        outbox.offer(Frame.text(frame));
         outbox.close(Outbox.POLICY, code == -1002 ? "unauthorized"
             : msg.equals(ApiResult.NO_SYSTEM_ID) ? "systemId required" : "invalid systemId", true);
       }
@@ -205,6 +204,6 @@ public final class SocketRoutes extends AllDirectives {
       @Override
       public void closed(Outbox outbox, int closeCode, String reason) {}
     }, FrameCounters.NONE);
-    return WsFrames.accept(upgrade, Flow.fromGraph(stage));
+    return upgrade.accept(stage);
   }
 }

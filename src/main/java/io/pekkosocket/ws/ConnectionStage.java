@@ -495,9 +495,9 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         return;
       }
       if (pendingClose == null || flushBeforeClose) {
-        FrameStart next = outbox.take();
+        Frame next = outbox.take();
         if (next != null) {
-          push(out, next);
+          push(out, next.start);
           counters.written();
           return;
         }

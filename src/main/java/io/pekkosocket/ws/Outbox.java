@@ -3,7 +3,6 @@ package io.pekkosocket.ws;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.http.impl.engine.ws.FrameStart;
 
 /**
  * The thread-safe handle of one connection's bounded outbound queue. Actors offer frames here and learn at once
@@ -38,7 +37,7 @@ public final class Outbox {
   private final String clientId;
   private final int maxFrames;
   private final long maxBytes;
-  private final ConcurrentLinkedQueue<FrameStart> queue = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Frame> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong accepted = new AtomicLong();
@@ -66,12 +65,12 @@ public final class Outbox {
    * Queues a frame for this connection. Returns true when the queue accepted it; false when the connection is
    * closing or closed, or when the frame overflowed the queue (which closes the connection with 1013).
    */
-  public boolean offer(FrameStart frame) {
+  public boolean offer(Frame frame) {
     if (closed) {
       counters.refused();
       return false;
     }
-    long size = frame.data().length();
+    long size = frame.size();
     if (bytes.addAndGet(size) > maxBytes || pending.get() + reservedFrames >= maxFrames) {
       bytes.addAndGet(-size);
       counters.refused();
@@ -150,10 +149,10 @@ public final class Outbox {
   }
 
   /** Consumer side: the next frame to write, or null. */
-  public FrameStart take() {
-    FrameStart f = queue.poll();
+  public Frame take() {
+    Frame f = queue.poll();
     if (f != null) {
-      bytes.addAndGet(-f.data().length());
+      bytes.addAndGet(-f.size());
       pending.decrementAndGet();
     }
     return f;

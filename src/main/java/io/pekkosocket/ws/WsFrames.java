@@ -1,26 +1,19 @@
 package io.pekkosocket.ws;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent$;
 import org.apache.pekko.http.impl.engine.ws.FrameEventParser$;
 import org.apache.pekko.http.impl.engine.ws.FrameStart;
 import org.apache.pekko.http.impl.engine.ws.Protocol;
-import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
-import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.AttributeKeys;
-import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
-import org.apache.pekko.stream.FlowShape;
-import org.apache.pekko.stream.Graph;
 import org.apache.pekko.util.ByteString;
 import scala.Option;
 
 /**
- * The one place that touches Pekko HTTP's frame-level WebSocket API. The public message-level API always closes
- * with 1000 or 1011; PROTOCOL.md needs 1008, 1009, 1001, 1013, 1000 and 1012, so connections are served at the
- * frame level ({@link ConnectionStage}) and this class builds and reads the frames.
+ * Builds and reads Pekko HTTP's frame-level WebSocket frames for the rest of {@code ws/} ({@link ConnectionStage},
+ * {@link Frame}, {@link Upgrade}): the public message-level API always closes with 1000 or 1011, and PROTOCOL.md
+ * needs the other codes. Pekko HTTP's internal ({@code impl}) types are used only inside this package; the actors
+ * trade in {@link Frame}.
  */
 public final class WsFrames {
   public static final byte OP_CONTINUATION = 0x0;
@@ -35,61 +28,18 @@ public final class WsFrames {
 
   private WsFrames() {}
 
-  /** The upgrade handle of a WebSocket handshake request, if the request is one. */
-  public static Optional<UpgradeToWebSocketLowLevel> upgradeOf(HttpRequest request) {
-    Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
-    return upgrade.filter(u -> u instanceof UpgradeToWebSocketLowLevel).map(u -> (UpgradeToWebSocketLowLevel) u);
-  }
-
-  /** Accepts the handshake and serves the connection with a frame-level flow. */
-  public static HttpResponse accept(UpgradeToWebSocketLowLevel upgrade,
-      Graph<FlowShape<FrameEvent, FrameEvent>, ?> handler) {
-    @SuppressWarnings("unchecked")
-    Graph<FlowShape<FrameEvent, FrameEvent>, Object> g = (Graph<FlowShape<FrameEvent, FrameEvent>, Object>) handler;
-    return upgrade.handleFrames(g, Option.empty());
-  }
-
   /** One complete, unmasked text frame; build it once and hand the same object to every recipient. */
-  public static FrameStart text(byte[] utf8) {
+  static FrameStart text(byte[] utf8) {
     return FrameEvent$.MODULE$.fullFrame(opcode(OP_TEXT), NO_MASK, ByteString.fromArrayUnsafe(utf8), true,
         false, false, false);
   }
 
-  public static FrameStart text(String s) {
+  static FrameStart text(String s) {
     return text(s.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static FrameStart text(ByteString utf8) {
+  static FrameStart text(ByteString utf8) {
     return FrameEvent$.MODULE$.fullFrame(opcode(OP_TEXT), NO_MASK, utf8, true, false, false, false);
-  }
-
-  /**
-   * The frames of one push to many recipients that each get their own messageId ({@code send_to_clients}): the
-   * frame is encoded once, and each recipient's frame shares its bytes, with only the 16-character messageId
-   * spliced in. A push of a few MiB to thousands of recipients costs one copy, not one per recipient.
-   */
-  public static final class PerRecipient {
-    private static final String PREFIX = "{\"messageId\":\"";
-    private final ByteString head;
-    private final ByteString tail;
-    private final int idLength;
-
-    /** {@code encoded} is the push's text with {@code placeholderId} as its messageId. */
-    public PerRecipient(String encoded, String placeholderId) {
-      if (!encoded.startsWith(PREFIX + placeholderId + "\"")) {
-        throw new IllegalArgumentException("not a push frame with the placeholder messageId");
-      }
-      ByteString all = ByteString.fromArrayUnsafe(encoded.getBytes(StandardCharsets.UTF_8));
-      head = all.take(PREFIX.length());
-      tail = all.drop(PREFIX.length() + placeholderId.length());
-      idLength = placeholderId.length();
-    }
-
-    /** The frame for one recipient; {@code messageId} has the placeholder's length (ASCII). */
-    public FrameStart frame(String messageId) {
-      if (messageId.length() != idLength) throw new IllegalArgumentException("messageId of another length");
-      return text(head.concat(ByteString.fromString(messageId, StandardCharsets.US_ASCII)).concat(tail));
-    }
   }
 
   /** Pekko's frame parser gave up on the client's bytes (a malformed frame header). */

@@ -29,8 +29,7 @@ class ClientActorTest {
       return null;
     });
     assertTrue(o.isClosed());
-    assertFalse(o.offer(org.apache.pekko.http.impl.engine.ws.FrameEvent$.MODULE$.closeFrame(1000, "",
-        scala.Option.empty())), "a closing outbox refuses frames");
+    assertFalse(o.offer(io.pekkosocket.ws.Frame.text("{}")), "a closing outbox refuses frames");
   }
 
   @Test

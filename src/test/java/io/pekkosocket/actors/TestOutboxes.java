@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.pekko.http.impl.engine.ws.FrameStart;
+import io.pekkosocket.ws.Frame;
 
 /** Outboxes without a socket: the test reads what the actors queued, and sees close requests. */
 final class TestOutboxes {
@@ -32,8 +32,8 @@ final class TestOutboxes {
   /** Every frame queued so far, as text. */
   static List<String> taken(Outbox o) {
     List<String> out = new ArrayList<>();
-    for (FrameStart f = o.take(); f != null; f = o.take()) {
-      out.add(f.data().decodeString(StandardCharsets.UTF_8));
+    for (Frame f = o.take(); f != null; f = o.take()) {
+      out.add(f.text());
     }
     return out;
   }

@@ -6,9 +6,8 @@ import io.pekkosocket.wire.Payload;
 import io.pekkosocket.wire.Push;
 import io.pekkosocket.ws.FrameCounters;
 import io.pekkosocket.ws.Outbox;
-import io.pekkosocket.ws.WsFrames;
+import io.pekkosocket.ws.Frame;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.http.impl.engine.ws.FrameStart;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -58,14 +57,14 @@ public class FanOutBenchmark {
 
   /** Encoding only: one push envelope to one shared frame. */
   @Benchmark
-  public FrameStart encode() {
-    return WsFrames.text(encoder.push(Ids.newMessageId(), push));
+  public Frame encode() {
+    return Frame.text(encoder.push(Ids.newMessageId(), push));
   }
 
   /** Encode once, offer to every member, and take it out of every queue. */
   @Benchmark
   public int encodeAndFanOut() {
-    FrameStart frame = WsFrames.text(encoder.push(Ids.newMessageId(), push));
+    Frame frame = Frame.text(encoder.push(Ids.newMessageId(), push));
     int delivered = 0;
     for (Outbox o : outboxes) {
       if (o.offer(frame)) delivered++;

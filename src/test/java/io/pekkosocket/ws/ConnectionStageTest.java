@@ -133,7 +133,7 @@ class ConnectionStageTest {
     assertEquals(pings, consumed.get(), "the stage read every ping although nothing was written");
 
     // a fence: control frames go before queued frames, so every pong still held comes before it
-    assertTrue(outbox.offer(WsFrames.text("fence")));
+    assertTrue(outbox.offer(Frame.text("fence")));
     downstream.request(Long.MAX_VALUE);
     List<String> pongs = new ArrayList<>();
     while (true) {
@@ -165,7 +165,7 @@ class ConnectionStageTest {
     ManualSubscriber downstream = new ManualSubscriber();
     CompletionStage<Done> terminated = run(Source.empty(), heard, downstream);
     Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
-    for (int i = 0; i < 100; i++) assertTrue(outbox.offer(WsFrames.text("frame " + i)));
+    for (int i = 0; i < 100; i++) assertTrue(outbox.offer(Frame.text("frame " + i)));
     outbox.close(Outbox.NORMAL, "closed by server", true); // flush first: but nothing is ever read
     assertEquals(1000, heard.closed.get(5, TimeUnit.SECONDS));
     assertStops(terminated);
@@ -185,7 +185,7 @@ class ConnectionStageTest {
         .to(Sink.fromSubscriber(downstream))
         .run(kit.system());
     Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
-    for (int i = 0; i < 4; i++) assertTrue(outbox.offer(WsFrames.text("frame " + i))); // the queue is full
+    for (int i = 0; i < 4; i++) assertTrue(outbox.offer(Frame.text("frame " + i))); // the queue is full
     pingNow.complete(null);
     assertEquals(Outbox.TRY_AGAIN_LATER, heard.closed.get(5, TimeUnit.SECONDS),
         "a pong that does not fit closes the connection as a slow consumer");
@@ -265,7 +265,7 @@ class ConnectionStageTest {
     Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (consumed.get() < events.size() && System.nanoTime() < deadline) Thread.sleep(5);
-    outbox.offer(WsFrames.text("fence"));
+    outbox.offer(Frame.text("fence"));
     downstream.request(Long.MAX_VALUE);
     List<FrameStart> written = new ArrayList<>();
     while (true) {
