@@ -55,10 +55,17 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   /** An API call for a system; unknown systems get {@code 系统ID无效} on the call's own replyTo. */
   public record ForSystem(String systemId, SystemActor.ApiCommand command) implements Command {}
 
-  /** Finds a system's actor (WebSocket connects); {@code system} is null when it is not registered. */
+  /** Is the system registered? (A WebSocket handshake decides accept or -1001 by it.) */
   public record Lookup(String systemId, ActorRef<Found> replyTo) implements Command {}
 
-  public record Found(String systemId, ActorRef<SystemActor.Command> system) {}
+  public record Found(String systemId, boolean registered) {}
+
+  /**
+   * Anything else for a system's actor: a connection's {@link SystemActor.Connect} and
+   * {@link SystemActor.Disconnected}, operational queries. WebSockets enter the tree here, exactly as API calls do
+   * through {@link ForSystem}: no route holds a SystemActor's ref, so in cluster mode this is the one routing seam.
+   */
+  public record ToSystem(String systemId, SystemActor.Command command) implements Command {}
 
   /** Shutdown: every system closes its connections with {@code code} over {@code window}, sending no 1002. */
   public record Drain(int code, String reason, java.time.Duration window) implements Command {}
@@ -117,6 +124,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         .onMessage(KeyStored.class, this::onKeyStored)
         .onMessage(ForSystem.class, this::onForSystem)
         .onMessage(Lookup.class, this::onLookup)
+        .onMessage(ToSystem.class, this::onToSystem)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(SystemTerminated.class, this::onSystemTerminated)
         .build();
@@ -255,9 +263,20 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onLookup(Lookup m) {
-    m.replyTo().tell(new Found(m.systemId(), systems.get(m.systemId())));
+    m.replyTo().tell(new Found(m.systemId(), systems.containsKey(m.systemId())));
     return this;
   }
+  private Behavior<Command> onToSystem(ToSystem m) {
+    ActorRef<SystemActor.Command> system = systems.get(m.systemId());
+    if (system != null) {
+      system.tell(m.command());
+    } else if (m.command() instanceof SystemActor.Connect c) {
+      // the handshake found it registered; nothing unregisters a system, so this is only a safety net
+      c.outbox().close(io.pekkosocket.ws.Outbox.POLICY, "invalid systemId", false);
+    }
+    return this;
+  }
+
 
   private Behavior<Command> onDrain(Drain m) {
     drain = m;

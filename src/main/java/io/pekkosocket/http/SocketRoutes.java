@@ -30,10 +30,10 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * {@code GET /ws?systemId=…}: the WebSocket endpoint. An accepted connection becomes a {@link ConnectionStage} whose
- * outbox is registered with its {@link SystemActor} (which spawns the ClientActor and writes the welcome frame). A
- * missing or unknown systemId is still upgraded, then answered with the -1001 frame and close 1008, as PROTOCOL.md
- * says.
+ * {@code GET /ws?systemId=…}: the WebSocket endpoint. An accepted connection becomes a {@link ConnectionStage};
+ * its outbox enters its {@link SystemActor} through the Guardian ({@link Guardian.ToSystem}: the SystemActor spawns
+ * the ClientActor and writes the welcome frame), exactly as API calls do. A missing or unknown systemId is still
+ * upgraded, then answered with the -1001 frame and close 1008, as PROTOCOL.md says.
  *
  * <p>Budgets: only an upgrade that passes the cheap checks (systemId present and registered, token valid where
  * required) spends {@code handshakes-per-second}; refused upgrades spend {@code refused-handshakes-per-second}, and
@@ -129,7 +129,7 @@ public final class SocketRoutes extends AllDirectives {
       }
       String connectUserId = userId;
       return onSuccess(lookup(systemId), found -> {
-        if (found.system() == null) {
+        if (!found.registered()) {
           if (!refusals.tryAcquire()) return refusalsExhausted();
           metrics.handshakeFailed("unknown_system");
           return complete(refuse(upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM));
@@ -139,7 +139,7 @@ public final class SocketRoutes extends AllDirectives {
           metrics.handshakeFailed("rate_limited");
           return busy();
         }
-        return complete(accept(upgrade.get(), found.system(), connectUserId));
+        return complete(accept(upgrade.get(), systemId, connectUserId));
       });
     }));
   }
@@ -165,20 +165,20 @@ public final class SocketRoutes extends AllDirectives {
     return AskPattern.ask(guardian, r -> new Guardian.Lookup(systemId, r), askTimeout, system.scheduler());
   }
 
-  private org.apache.pekko.http.javadsl.model.HttpResponse accept(Upgrade upgrade,
-      ActorRef<SystemActor.Command> owner, String userId) {
+  /** Accepts the upgrade; the connection enters its system through the Guardian, like an API call. */
+  private org.apache.pekko.http.javadsl.model.HttpResponse accept(Upgrade upgrade, String systemId, String userId) {
     String clientId = Ids.newClientId(settings.nodeId());
     ConnectionStage stage = new ConnectionStage(clientId, limits, new ConnectionStage.Listener() {
       @Override
       public void opened(Outbox outbox) {
         metrics.connectionOpened(outbox);
-        owner.tell(new SystemActor.Connect(clientId, userId, outbox));
+        guardian.tell(new Guardian.ToSystem(systemId, new SystemActor.Connect(clientId, userId, outbox)));
       }
 
       @Override
       public void closed(Outbox outbox, int code, String reason) {
         metrics.connectionClosed(outbox, code);
-        owner.tell(new SystemActor.Disconnected(clientId, code));
+        guardian.tell(new Guardian.ToSystem(systemId, new SystemActor.Disconnected(clientId, code)));
       }
 
       @Override

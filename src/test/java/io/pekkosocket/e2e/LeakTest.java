@@ -37,12 +37,9 @@ class LeakTest {
 
   static SystemActor.Stats stats(String systemId) throws Exception {
     var sys = server.server.system();
-    Guardian.Found found = AskPattern.<Guardian.Command, Guardian.Found>ask(sys,
-        r -> new Guardian.Lookup(systemId, r), Duration.ofSeconds(10), sys.scheduler())
+    return AskPattern.<Guardian.Command, SystemActor.Stats>ask(sys,
+        r -> new Guardian.ToSystem(systemId, new SystemActor.GetStats(r)), Duration.ofSeconds(10), sys.scheduler())
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    ActorRef<SystemActor.Command> ref = found.system();
-    return AskPattern.<SystemActor.Command, SystemActor.Stats>ask(ref, SystemActor.GetStats::new,
-        Duration.ofSeconds(10), sys.scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   @Test
