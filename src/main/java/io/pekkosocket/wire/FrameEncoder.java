@@ -113,9 +113,6 @@ public final class FrameEncoder {
     return n;
   }
 
-  public static byte[] utf8(String frame) {
-    return frame.getBytes(StandardCharsets.UTF_8);
-  }
 
   private String end(StringBuilder sb) {
     if (trailingNewline) sb.append('\n');

@@ -40,7 +40,6 @@ public final class Outbox {
   private final ConcurrentLinkedQueue<Frame> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicLong bytes = new AtomicLong();
-  private final AtomicLong accepted = new AtomicLong();
   private volatile boolean closed;
   /** A system has taken the connection in (and queued its welcome). */
   private volatile boolean admitted;
@@ -78,7 +77,6 @@ public final class Outbox {
       return false;
     }
     queue.add(frame);
-    accepted.incrementAndGet();
     counters.accepted();
     if (pending.getAndIncrement() == 0) wakeups.frameAvailable();
     return true;
@@ -143,10 +141,6 @@ public final class Outbox {
     return Math.max(0, pending.get());
   }
 
-  /** Frames accepted since the connection opened. */
-  public long acceptedFrames() {
-    return accepted.get();
-  }
 
   /** Consumer side: the next frame to write, or null. */
   public Frame take() {
