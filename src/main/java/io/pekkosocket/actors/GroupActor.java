@@ -40,6 +40,14 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
    */
   public record Send(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements Command {}
 
+  /**
+   * Tells {@code replyTo} the {@code message} once the group has handled everything sent to it before, so the frames
+   * those messages caused are queued: a bind is answered this way after its {@link Join}, and the system learns
+   * that a group it emptied is idle. It starts nothing (see {@link Deadline}): the command it answers was started by
+   * its sender.
+   */
+  public record Answer<T>(T message, ActorRef<T> replyTo) implements Command {}
+
   /** Test and metrics view of the members, in join order. */
   public record GetMembers(ActorRef<List<String>> replyTo) implements Command {}
 
@@ -78,6 +86,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
         .onMessage(Join.class, this::onJoin)
         .onMessage(Leave.class, this::onLeave)
         .onMessage(Send.class, this::onSend)
+        .onMessage(Answer.class, this::onAnswer)
         .onMessage(GetMembers.class, this::onGetMembers)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .build();
@@ -107,6 +116,15 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
     int delivered = fanOut(encoder.push(messageId, m.push()));
     m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));
     return this;
+  }
+
+  private Behavior<Command> onAnswer(Answer<?> m) {
+    answer(m);
+    return this;
+  }
+
+  private static <T> void answer(Answer<T> m) {
+    m.replyTo().tell(m.message());
   }
 
   private Behavior<Command> onGetMembers(GetMembers m) {

@@ -66,6 +66,11 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   public record SendToSystem(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements ApiCommand {}
 
+  /**
+   * {@code bind_to_group}. The SystemActor runs it (membership is its index); one that joins or finds the client a
+   * member already is answered by the group, once the frames the group was sent before (the joiner's 1001s) are
+   * queued.
+   */
   public record Bind(String clientId, String groupName, String userId, String extend, Deadline deadline,
       ActorRef<ApiResult> replyTo) implements ApiCommand {}
 
@@ -304,12 +309,18 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     }
     c.userId = m.userId().isEmpty() ? c.tokenUserId : m.userId(); // a connect token's userId stays by default
     c.extend = m.extend();
+    Group g;
     if (c.groups.add(m.groupName())) {
-      Group g = groups.computeIfAbsent(m.groupName(), this::spawnGroup);
+      g = groups.computeIfAbsent(m.groupName(), this::spawnGroup);
       g.members().add(m.clientId());
       g.ref().tell(new GroupActor.Join(m.clientId(), c.outbox, c.userId, c.extend));
+    } else {
+      g = groups.get(m.groupName());
     }
-    m.replyTo().tell(ApiResult.okEmptyList());
+    // This actor ran the bind (it passed the deadline check above, so the bind is started and its caller waits);
+    // the group answers it once it has queued the 1001s sent before: a push sent after the answer comes after them.
+    if (g != null) g.ref().tell(new GroupActor.Answer<>(ApiResult.okEmptyList(), m.replyTo()));
+    else m.replyTo().tell(ApiResult.okEmptyList());
     return this;
   }
 
