@@ -22,7 +22,8 @@ import org.apache.pekko.http.impl.engine.ws.FrameStart;
 /**
  * One group (room) of a system. It is the only sender of the group's frames (pushes, 1001, 1002), so every member
  * receives them in the same order. Membership itself is decided by the owning {@link SystemActor}, which sends
- * {@link Join} and {@link Leave} in the order it accepted them and stops the group when its last member leaves.
+ * {@link Join} and {@link Leave} in the order it accepted them and stops the group once its last member has left
+ * and it has handled everything sent to it (a bind before that joins this same actor: one actor per group at a time).
  */
 public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
 

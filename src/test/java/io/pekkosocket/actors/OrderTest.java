@@ -19,8 +19,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * PROTOCOL.md "Order", across sources (audit M5): per connection, frames arrive in the order the server accepted
- * them. A member's outbox that holds the group's actor in its wake-up makes the races
+ * PROTOCOL.md "Order", across sources (audit M5, M6): per connection, frames arrive in the order the server accepted
+ * them, and every member of a group sees the group's frames in one order, also when the group is bound again while
+ * its actor is still busy. A member's outbox that holds the group's actor in its wake-up makes the races
  * deterministic: the group is held mid-fan-out (after that member, before the next) while the test acts.
  */
 class OrderTest {
@@ -126,5 +127,62 @@ class OrderTest {
     assertTrue(((ApiResult.ClientDelivery) xAnswer.receiveMessage().data()).delivered());
     call(s, new SystemActor.SendToGroup("g", push("p1"), LATER, reply.getRef())); // g has handled all before it
     assertEquals(List.of("welcome a", "1001 a", "x", "p1"), labels(a));
+  }
+
+  /**
+   * M6: a group emptied and bound again while its actor is still fanning out is served by that same actor, never by
+   * a second one in parallel, so both members see the group's frames in one order. The group is held while it
+   * offers P1 to m1 (before m2); both members unbind and bind again and P2 is sent. Before the fix a second
+   * GroupActor served the new binds and P2 at once, so m2 could get P2 before P1 while m1 got P1 before P2.
+   */
+  @Test
+  void aGroupBoundAgainWhileItsActorIsBusyKeepsOneOrderForAllMembers() throws Exception {
+    ActorRef<SystemActor.Command> s = newSystem();
+    TestOutboxes.Holding hold = new TestOutboxes.Holding();
+    Outbox m1 = TestOutboxes.outbox("m1", hold);
+    Outbox m2 = TestOutboxes.outbox("m2");
+    s.tell(new SystemActor.Connect("m1", "", m1));
+    s.tell(new SystemActor.Connect("m2", "", m2));
+    call(s, new SystemActor.Bind("m1", "g", "u1", "", LATER, reply.getRef()));
+    call(s, new SystemActor.Bind("m2", "g", "u2", "", LATER, reply.getRef()));
+    call(s, new SystemActor.SendToGroup("g", push("p0"), LATER, reply.getRef()));
+    assertEquals(List.of("welcome m1", "1001 m1", "1001 m2", "p0"), labels(m1));
+    assertEquals(List.of("welcome m2", "1001 m2", "p0"), labels(m2));
+
+    TestProbe<ApiResult> answers = kit.createTestProbe();
+    hold.arm();
+    s.tell(new SystemActor.SendToGroup("g", push("p1"), LATER, answers.getRef()));
+    try {
+      hold.awaitHeld(); // g has offered P1 to m1, not yet to m2
+      s.tell(new SystemActor.Unbind("m1", "g", LATER, answers.getRef()));
+      s.tell(new SystemActor.Unbind("m2", "g", LATER, answers.getRef())); // g is empty
+      s.tell(new SystemActor.Bind("m1", "g", "u1", "", LATER, answers.getRef())); // and bound again
+      s.tell(new SystemActor.Bind("m2", "g", "u2", "", LATER, answers.getRef()));
+      s.tell(new SystemActor.SendToGroup("g", push("p2"), LATER, answers.getRef()));
+      SystemActor.Stats held = statsOf(s); // the system has handled all of the above
+      assertEquals(1, held.groupChildren(), "one actor for g, not a second one while the first is busy: " + held);
+    } finally {
+      hold.release();
+    }
+    for (int i = 0; i < 6; i++) assertEquals(0, answers.receiveMessage().code()); // p1, 2 unbinds, 2 binds, p2
+    call(s, new SystemActor.SendToGroup("g", push("p3"), LATER, reply.getRef())); // g has handled all before it
+    List<String> atM1 = labels(m1);
+    List<String> atM2 = labels(m2);
+    List<String> common = new ArrayList<>(atM1);
+    common.retainAll(atM2);
+    List<String> commonAtM2 = new ArrayList<>(atM2);
+    commonAtM2.retainAll(atM1);
+    assertEquals(common, commonAtM2, "one order for both members: " + atM1 + " / " + atM2);
+    assertEquals(List.of("p1", "1001 m1", "1001 m2", "p2", "p3"), atM1);
+    assertEquals(List.of("p1", "1002 m1", "1001 m2", "p2", "p3"), atM2);
+
+    // the group still stops once its last member has left (and it has handled everything sent to it)
+    call(s, new SystemActor.Unbind("m1", "g", LATER, reply.getRef()));
+    call(s, new SystemActor.Unbind("m2", "g", LATER, reply.getRef()));
+    TestProbe<Object> waiter = kit.createTestProbe();
+    waiter.awaitAssert(() -> {
+      assertEquals(new SystemActor.Stats(2, 0, 2, 0, 0), statsOf(s));
+      return null;
+    });
   }
 }
