@@ -21,7 +21,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * One group (room) of a system. It is the only sender of the group's frames (pushes, 1001, 1002), so every member
  * receives them in the same order. Membership itself is decided by the owning {@link SystemActor}, which sends
- * {@link Join} and {@link Leave} in the order it accepted them and stops the group when its last member leaves.
+ * {@link Join} and {@link Leave} in the order it accepted them and stops the group once its last member has left
+ * and it has handled everything sent to it (a bind before that joins this same actor: one actor per group at a time).
  */
 public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
 
@@ -38,6 +39,14 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
    * without sending anything once {@code deadline} has passed.
    */
   public record Send(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements Command {}
+
+  /**
+   * Tells {@code replyTo} the {@code message} once the group has handled everything sent to it before, so the frames
+   * those messages caused are queued: a bind is answered this way after its {@link Join}, and the system learns
+   * that a group it emptied is idle. It starts nothing (see {@link Deadline}): the command it answers was started by
+   * its sender.
+   */
+  public record Answer<T>(T message, ActorRef<T> replyTo) implements Command {}
 
   /** Test and metrics view of the members, in join order. */
   public record GetMembers(ActorRef<List<String>> replyTo) implements Command {}
@@ -77,6 +86,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
         .onMessage(Join.class, this::onJoin)
         .onMessage(Leave.class, this::onLeave)
         .onMessage(Send.class, this::onSend)
+        .onMessage(Answer.class, this::onAnswer)
         .onMessage(GetMembers.class, this::onGetMembers)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .build();
@@ -106,6 +116,15 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
     int delivered = fanOut(encoder.push(messageId, m.push()));
     m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));
     return this;
+  }
+
+  private Behavior<Command> onAnswer(Answer<?> m) {
+    answer(m);
+    return this;
+  }
+
+  private static <T> void answer(Answer<T> m) {
+    m.replyTo().tell(m.message());
   }
 
   private Behavior<Command> onGetMembers(GetMembers m) {

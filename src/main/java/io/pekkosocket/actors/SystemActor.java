@@ -65,6 +65,11 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   public record SendToSystem(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements ApiCommand {}
 
+  /**
+   * {@code bind_to_group}. The SystemActor runs it (membership is its index); one that joins or finds the client a
+   * member already is answered by the group, once the frames the group was sent before (the joiner's 1001s) are
+   * queued.
+   */
   public record Bind(String clientId, String groupName, String userId, String extend, Deadline deadline,
       ActorRef<ApiResult> replyTo) implements ApiCommand {}
 
@@ -99,6 +104,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   /** A group's actor stopped: expected after its last member left, a loss (an {@code Error}) otherwise. */
   private record GroupTerminated(String groupName, ActorRef<GroupActor.Command> ref) implements Command {}
 
+  /** An emptied group has handled everything sent to it up to its {@code emptied}-th time of becoming empty. */
+  private record GroupIdle(String groupName, ActorRef<GroupActor.Command> ref, long emptied) implements Command {}
+
   /** A live connection as the system sees it. */
   private static final class Client {
     final ActorRef<ClientActor.Command> ref;
@@ -119,7 +127,29 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     }
   }
 
-  private record Group(ActorRef<GroupActor.Command> ref, Set<String> members) {}
+  /**
+   * A group's one incarnation: its actor and its member ids (join order). After its last member leaves it stays
+   * (empty) until its actor answers that it has handled everything sent to it (see {@link #leaveGroup}), so a group
+   * bound again in the meantime is served by the same actor: never two GroupActors for one name at once.
+   */
+  private static final class Group {
+    private final ActorRef<GroupActor.Command> ref;
+    private final Set<String> members = new LinkedHashSet<>();
+    /** How many times it became empty; only the answer to the latest time can stop it. */
+    long emptied;
+
+    Group(ActorRef<GroupActor.Command> ref) {
+      this.ref = ref;
+    }
+
+    ActorRef<GroupActor.Command> ref() {
+      return ref;
+    }
+
+    Set<String> members() {
+      return members;
+    }
+  }
 
   private final String systemId;
   private final Settings settings;
@@ -163,6 +193,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessage(Disconnected.class, this::onDisconnected)
         .onMessage(ClientTerminated.class, this::onClientTerminated)
         .onMessage(GroupTerminated.class, this::onGroupTerminated)
+        .onMessage(GroupIdle.class, this::onGroupIdle)
         .onMessage(SendToClient.class, this::onSendToClient)
         .onMessage(SendToClients.class, this::onSendToClients)
         .onMessage(SendToGroup.class, this::onSendToGroup)
@@ -261,7 +292,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onSendToGroup(SendToGroup m) {
     Group g = groups.get(m.groupName());
-    if (g == null) {
+    if (g == null || g.members().isEmpty()) { // no such group, or one emptied and about to stop: nobody to send to
       if (expired(m)) return this;
       m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(Ids.newMessageId(), 0)));
     } else if (m.deadline().abandoned()) { // the group starts it (or not): this actor only forwards it
@@ -303,12 +334,18 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     }
     c.userId = m.userId().isEmpty() ? c.tokenUserId : m.userId(); // a connect token's userId stays by default
     c.extend = m.extend();
+    Group g;
     if (c.groups.add(m.groupName())) {
-      Group g = groups.computeIfAbsent(m.groupName(), this::spawnGroup);
+      g = groups.computeIfAbsent(m.groupName(), this::spawnGroup);
       g.members().add(m.clientId());
       g.ref().tell(new GroupActor.Join(m.clientId(), c.outbox, c.userId, c.extend));
+    } else {
+      g = groups.get(m.groupName());
     }
-    m.replyTo().tell(ApiResult.okEmptyList());
+    // This actor ran the bind (it passed the deadline check above, so the bind is started and its caller waits);
+    // the group answers it once it has queued the 1001s sent before: a push sent after the answer comes after them.
+    if (g != null) g.ref().tell(new GroupActor.Answer<>(ApiResult.okEmptyList(), m.replyTo()));
+    else m.replyTo().tell(ApiResult.okEmptyList());
     return this;
   }
 
@@ -431,18 +468,35 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         GroupActor.create(systemId, encoder, settings.membershipNotices(), faults), "g-" + (++groupSeq));
     getContext().watchWith(ref, new GroupTerminated(groupName, ref));
     metrics.groupStarted();
-    return new Group(ref, new LinkedHashSet<>());
+    return new Group(ref);
   }
 
-  /** Takes a client out of a group; the last member's leave stops the group. */
+  /**
+   * Takes a client out of a group. The last member's leave does not stop the group at once: its actor may still be
+   * fanning out what it was sent before, and a GroupActor started beside it by a bind in the meantime would let two
+   * members see the two actors' frames in opposite orders (PROTOCOL.md "Order"). So the group is asked to answer
+   * once it has handled everything sent to it ({@link #onGroupIdle}); a bind before that joins the same actor.
+   */
   private void leaveGroup(String groupName, String clientId, Client c, boolean notify) {
     Group g = groups.get(groupName);
     if (g == null || !g.members().remove(clientId)) return;
     g.ref().tell(new GroupActor.Leave(clientId, c.userId, c.extend, notify));
     if (g.members().isEmpty()) {
-      groups.remove(groupName);
-      g.ref().tell(GroupActor.Stop.INSTANCE);
-      metrics.groupStopped();
+      g.ref().tell(new GroupActor.Answer<>(new GroupIdle(groupName, g.ref(), ++g.emptied), getContext().getSelf()));
     }
+  }
+
+  /**
+   * An emptied group is idle: if it is still the same incarnation, still empty, and not emptied again since (so it
+   * has been sent nothing after the answer: an empty group is sent no pushes), it stops. Its actor has nothing left
+   * to send, so a bind from now on may start a new one. One bound again meanwhile carries on.
+   */
+  private Behavior<Command> onGroupIdle(GroupIdle m) {
+    Group g = groups.get(m.groupName());
+    if (g == null || !g.ref().equals(m.ref()) || g.emptied != m.emptied() || !g.members().isEmpty()) return this;
+    groups.remove(m.groupName());
+    g.ref().tell(GroupActor.Stop.INSTANCE);
+    metrics.groupStopped();
+    return this;
   }
 }

@@ -4,6 +4,9 @@ import io.pekkosocket.ws.Outbox;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import io.pekkosocket.ws.Frame;
 
@@ -19,6 +22,48 @@ final class TestOutboxes {
     public void closeRequested(int code, String reason, boolean flush) {
       closedWith.set(code);
     }
+  }
+
+  /**
+   * Wakeups that hold a producer: once {@link #arm armed}, the next wake-up (the queue going from empty to
+   * non-empty) blocks the offering thread until {@link #release} (one shot). A test holds an actor mid-fan-out this
+   * way, and must always release it (in a finally); a forgotten hold gives up after 30 s.
+   */
+  static final class Holding implements Outbox.Wakeups {
+    private final AtomicBoolean armed = new AtomicBoolean();
+    private final CountDownLatch held = new CountDownLatch(1);
+    private final CountDownLatch released = new CountDownLatch(1);
+
+    void arm() {
+      armed.set(true);
+    }
+
+    /** Waits until a producer is held in this outbox's wake-up. */
+    void awaitHeld() throws InterruptedException {
+      if (!held.await(30, TimeUnit.SECONDS)) throw new AssertionError("no producer reached the armed wake-up");
+    }
+
+    void release() {
+      released.countDown();
+    }
+
+    @Override
+    public void frameAvailable() {
+      if (!armed.compareAndSet(true, false)) return;
+      held.countDown();
+      try {
+        released.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public void closeRequested(int code, String reason, boolean flush) {}
+  }
+
+  static Outbox outbox(String clientId, Outbox.Wakeups w) {
+    return new Outbox(clientId, 1024, 4 * 1024 * 1024, w, io.pekkosocket.ws.FrameCounters.NONE);
   }
 
   static Outbox outbox(String clientId) {
