@@ -272,7 +272,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
       system.tell(m.command());
     } else if (m.command() instanceof SystemActor.Connect c) {
       // the handshake found it registered; nothing unregisters a system, so this is only a safety net
-      c.outbox().close(io.pekkosocket.ws.Outbox.POLICY, "invalid systemId", false);
+      c.outbox().close(io.pekkosocket.wire.CloseCode.POLICY, "invalid systemId", false);
     }
     return this;
   }

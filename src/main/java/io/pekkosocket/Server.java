@@ -1,12 +1,12 @@
 package io.pekkosocket;
 
+import io.pekkosocket.wire.CloseCode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import io.pekkosocket.http.ApiRoutes;
 import io.pekkosocket.http.Envelopes;
 import io.pekkosocket.http.HealthRoutes;
 import io.pekkosocket.http.SocketRoutes;
-import io.pekkosocket.ws.Outbox;
 import com.typesafe.config.ConfigFactory;
 import io.pekkosocket.auth.KeyRing;
 import io.pekkosocket.auth.Tokens;
@@ -173,7 +173,7 @@ public final class Server {
       return CompletableFuture.completedFuture(Done.getInstance());
     });
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "socket-drain", () -> {
-      system.tell(new Guardian.Drain(Outbox.SERVICE_RESTART, "service restart", settings.drain()));
+      system.tell(new Guardian.Drain(CloseCode.SERVICE_RESTART, "service restart", settings.drain()));
       long deadline = System.nanoTime() + settings.drain().plus(settings.closeTimeout()).toNanos();
       CompletableFuture<Done> drained = new CompletableFuture<>();
       awaitNoConnections(system, metrics, deadline, drained);

@@ -2,8 +2,6 @@ package io.pekkosocket;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.pekkosocket.ws.ConnectionStage;
-import io.pekkosocket.wire.FrameEncoder;
 import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -163,14 +161,7 @@ public record Settings(
     return ConfigKeys.fromEnv(env);
   }
 
-  public FrameEncoder encoder() {
-    return new FrameEncoder(escapeHtml, trailingNewline);
-  }
 
-  public ConnectionStage.Limits connectionLimits() {
-    return new ConnectionStage.Limits(pingInterval, idleTimeout, maxFrame, outboundFrames, outboundBytes,
-        closeTimeout, inboundRate, inboundBurst);
-  }
 
   private void check() {
     atLeast("socket.http.port", port, 0);

@@ -1,5 +1,6 @@
 package io.pekkosocket.actors;
 
+import io.pekkosocket.wire.CloseCode;
 import io.pekkosocket.ws.Outbox;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -63,7 +64,7 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
    * longer knows this connection, so it closes it with 1011 after the frames already accepted.
    */
   private Behavior<Command> onPostStop(PostStop signal) {
-    if (!outbox.isClosed()) outbox.close(Outbox.INTERNAL_ERROR, "internal error", true);
+    if (!outbox.isClosed()) outbox.close(CloseCode.INTERNAL_ERROR, "internal error", true);
     return this;
   }
 }

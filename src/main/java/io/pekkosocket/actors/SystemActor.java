@@ -1,5 +1,6 @@
 package io.pekkosocket.actors;
 
+import io.pekkosocket.wire.CloseCode;
 import io.pekkosocket.Settings;
 import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
@@ -151,6 +152,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     }
   }
 
+  /** Child actors spawned and not yet terminated (both kinds are watched), for {@link GetStats}. */
+  private int clientActors;
+  private int groupActors;
   private final String systemId;
   private final Settings settings;
   private final FrameEncoder encoder;
@@ -183,7 +187,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     this.faults = faults;
     this.systemId = systemId;
     this.settings = settings;
-    this.encoder = settings.encoder();
+    this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
   }
 
   @Override
@@ -212,16 +216,17 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onConnect(Connect m) {
     if (draining) {
-      m.outbox().close(Outbox.SERVICE_RESTART, "service restart", false);
+      m.outbox().close(CloseCode.SERVICE_RESTART, "service restart", false);
       return this;
     }
     if (settings.connectionsPerSystem() > 0 && clients.size() >= settings.connectionsPerSystem()) {
-      m.outbox().close(Outbox.TRY_AGAIN_LATER, "too many connections", false);
+      m.outbox().close(CloseCode.TRY_AGAIN_LATER, "too many connections", false);
       return this;
     }
     ActorRef<ClientActor.Command> ref =
         getContext().spawnAnonymous(ClientActor.create(m.clientId(), m.outbox()));
     getContext().watchWith(ref, new ClientTerminated(m.clientId()));
+    clientActors++;
     Client client = new Client(ref, m.outbox());
     client.tokenUserId = m.userId();
     client.userId = m.userId();
@@ -242,6 +247,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private Behavior<Command> onClientTerminated(ClientTerminated m) {
+    clientActors--;
     Client c = clients.remove(m.clientId());
     if (c == null) return this;
     for (String groupName : c.groups) {
@@ -394,7 +400,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     Client c = clients.get(m.clientId());
     if (c != null && !c.leaving) {
       c.leaving = true;
-      c.ref.tell(new ClientActor.Close(Outbox.NORMAL, "closed by server"));
+      c.ref.tell(new ClientActor.Close(CloseCode.NORMAL, "closed by server"));
     }
     m.replyTo().tell(ApiResult.okEmptyObject());
     return this;
@@ -423,13 +429,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private Behavior<Command> onGetStats(GetStats m) {
     int memberships = 0;
     for (Group g : groups.values()) memberships += g.members().size();
-    int clientChildren = 0;
-    int groupChildren = 0;
-    for (ActorRef<Void> child : getContext().getChildren()) {
-      if (child.path().name().startsWith("g-")) groupChildren++;
-      else clientChildren++;
-    }
-    m.replyTo().tell(new Stats(clients.size(), groups.size(), clientChildren, groupChildren, memberships));
+    m.replyTo().tell(new Stats(clients.size(), groups.size(), clientActors, groupActors, memberships));
     return this;
   }
 
@@ -440,6 +440,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
    * left was removed already, and a group of the same name made since has another ref: both are ignored.
    */
   private Behavior<Command> onGroupTerminated(GroupTerminated m) {
+    groupActors--;
     Group g = groups.get(m.groupName());
     if (g == null || !g.ref().equals(m.ref())) return this;
     groups.remove(m.groupName());
@@ -451,7 +452,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       if (c == null) continue;
       c.groups.remove(m.groupName());
       c.leaving = true;
-      c.ref.tell(new ClientActor.Close(Outbox.INTERNAL_ERROR, "internal error"));
+      c.ref.tell(new ClientActor.Close(CloseCode.INTERNAL_ERROR, "internal error"));
     }
     return this;
   }
@@ -467,6 +468,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     ActorRef<GroupActor.Command> ref = getContext().spawn(
         GroupActor.create(systemId, encoder, settings.membershipNotices(), faults), "g-" + (++groupSeq));
     getContext().watchWith(ref, new GroupTerminated(groupName, ref));
+    groupActors++;
     metrics.groupStarted();
     return new Group(ref);
   }

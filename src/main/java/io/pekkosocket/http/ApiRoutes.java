@@ -55,7 +55,7 @@ public final class ApiRoutes extends AllDirectives {
   public ApiRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
       ObjectMapper mapper, Envelopes envelopes, Tokens tokens, Metrics metrics, Admission admission) {
     this.admission = admission;
-    this.encoder = settings.encoder();
+    this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
     this.tokens = tokens;
     this.metrics = metrics;
     this.system = system;

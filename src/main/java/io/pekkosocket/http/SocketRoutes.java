@@ -1,5 +1,6 @@
 package io.pekkosocket.http;
 
+import io.pekkosocket.wire.CloseCode;
 import io.pekkosocket.Guardian;
 import io.pekkosocket.Readiness;
 import io.pekkosocket.Settings;
@@ -68,8 +69,10 @@ public final class SocketRoutes extends AllDirectives {
     this.guardian = guardian;
     this.settings = settings;
     this.envelopes = envelopes;
-    this.encoder = settings.encoder();
-    this.limits = settings.connectionLimits();
+    this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
+    this.limits = new ConnectionStage.Limits(settings.pingInterval(), settings.idleTimeout(), settings.maxFrame(),
+        settings.outboundFrames(), settings.outboundBytes(), settings.closeTimeout(), settings.inboundRate(),
+        settings.inboundBurst());
     this.askTimeout = settings.askTimeout();
   }
 
@@ -197,7 +200,7 @@ public final class SocketRoutes extends AllDirectives {
       @Override
       public void opened(Outbox outbox) {
         outbox.offer(Frame.text(frame));
-        outbox.close(Outbox.POLICY, code == -1002 ? "unauthorized"
+        outbox.close(CloseCode.POLICY, code == -1002 ? "unauthorized"
             : msg.equals(ApiResult.NO_SYSTEM_ID) ? "systemId required" : "invalid systemId", true);
       }
 

@@ -1,5 +1,6 @@
 package io.pekkosocket.ops;
 
+import io.pekkosocket.wire.CloseCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -106,7 +107,7 @@ public final class Metrics implements FrameCounters {
     String label = CLOSE_CODES.contains(code) ? Integer.toString(code) : "other";
     counters.computeIfAbsent("disconnect " + label, key -> Counter.builder("socket_disconnects_total")
         .tag("code", label).description("Ended WebSocket connections by close code").register(registry)).increment();
-    if (code == Outbox.TRY_AGAIN_LATER) slowConsumerCloses.increment();
+    if (code == CloseCode.TRY_AGAIN_LATER) slowConsumerCloses.increment();
   }
 
   /** The connection's socket is being released. */

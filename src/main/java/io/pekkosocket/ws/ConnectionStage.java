@@ -1,5 +1,6 @@
 package io.pekkosocket.ws;
 
+import io.pekkosocket.wire.CloseCode;
 import java.time.Duration;
 import org.apache.pekko.http.impl.engine.ws.FrameData;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent;
@@ -126,7 +127,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     private boolean peerClosed;
     private boolean discarding; // the peer broke the protocol: nothing more it sends is interpreted
     private boolean closeTimerSet;
-    private int endCode = Outbox.ABNORMAL;
+    private int endCode = CloseCode.ABNORMAL;
     private String endReason = "";
     private boolean announced;
 
@@ -162,7 +163,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         public void onUpstreamFailure(Throwable ex) {
           if (WsFrames.isProtocolError(ex) && !closing()) {
             // Pekko's parser gave up on the bytes (a 64-bit length with its top bit set): still say why
-            violation(Outbox.PROTOCOL_ERROR, "invalid frame header");
+            violation(CloseCode.PROTOCOL_ERROR, "invalid frame header");
           } else {
             completeStage();
           }
@@ -204,10 +205,10 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     private FrameCounters.Discard discardReason() {
       if (peerClosed) return FrameCounters.Discard.PEER_CLOSE;
       return switch (endCode) {
-        case Outbox.ABNORMAL -> FrameCounters.Discard.RESET;
-        case Outbox.GOING_AWAY -> FrameCounters.Discard.HEARTBEAT;
-        case Outbox.TRY_AGAIN_LATER -> FrameCounters.Discard.OVERFLOW;
-        case Outbox.PROTOCOL_ERROR, Outbox.INVALID_DATA, Outbox.POLICY, Outbox.TOO_BIG ->
+        case CloseCode.ABNORMAL -> FrameCounters.Discard.RESET;
+        case CloseCode.GOING_AWAY -> FrameCounters.Discard.HEARTBEAT;
+        case CloseCode.TRY_AGAIN_LATER -> FrameCounters.Discard.OVERFLOW;
+        case CloseCode.PROTOCOL_ERROR, CloseCode.INVALID_DATA, CloseCode.POLICY, CloseCode.TOO_BIG ->
             FrameCounters.Discard.PROTOCOL;
         default -> FrameCounters.Discard.CLOSE_TIMEOUT;
       };
@@ -234,9 +235,9 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         long idle = System.nanoTime() - lastActivity;
         if (!outbox.admitted()) {
           // no system took it in within the idle timeout: its Connect was lost (a system failed at that moment)
-          decideClose(Outbox.INTERNAL_ERROR, "internal error", false);
+          decideClose(CloseCode.INTERNAL_ERROR, "internal error", false);
         } else if (idle >= idleNanos) {
-          decideClose(Outbox.GOING_AWAY, "heartbeat timeout", false);
+          decideClose(CloseCode.GOING_AWAY, "heartbeat timeout", false);
         } else {
           scheduleOnce(IDLE_TIMER, Duration.ofNanos(idleNanos - idle));
         }
@@ -267,18 +268,18 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     /** Everything that can be decided from a frame's header is decided here, before its payload arrives. */
     private void onHeader(FrameStart start) {
       if (!takeToken()) {
-        violation(Outbox.POLICY, "inbound frame rate exceeded");
+        violation(CloseCode.POLICY, "inbound frame rate exceeded");
         return;
       }
       byte op = WsFrames.opcodeOf(start);
       long length = WsFrames.lengthOf(start);
       boolean fin = WsFrames.fin(start);
       if (WsFrames.anyRsv(start)) {
-        violation(Outbox.PROTOCOL_ERROR, "reserved bits set");
+        violation(CloseCode.PROTOCOL_ERROR, "reserved bits set");
         return;
       }
       if (!WsFrames.masked(start)) {
-        violation(Outbox.PROTOCOL_ERROR, "client frames must be masked");
+        violation(CloseCode.PROTOCOL_ERROR, "client frames must be masked");
         return;
       }
       frame = start;
@@ -286,11 +287,11 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       switch (op) {
         case WsFrames.OP_PING, WsFrames.OP_PONG, WsFrames.OP_CLOSE -> {
           if (length > MAX_CONTROL_PAYLOAD) {
-            violation(Outbox.PROTOCOL_ERROR, "control frame too long");
+            violation(CloseCode.PROTOCOL_ERROR, "control frame too long");
           } else if (!fin) {
-            violation(Outbox.PROTOCOL_ERROR, "fragmented control frame");
+            violation(CloseCode.PROTOCOL_ERROR, "fragmented control frame");
           } else if (op == WsFrames.OP_CLOSE && length == 1) {
-            violation(Outbox.PROTOCOL_ERROR, "close frame of one byte");
+            violation(CloseCode.PROTOCOL_ERROR, "close frame of one byte");
           } else {
             reading = Reading.CONTROL;
             controlData = ByteString.emptyByteString();
@@ -298,7 +299,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         }
         case WsFrames.OP_TEXT, WsFrames.OP_BINARY -> {
           if (fragmented) {
-            violation(Outbox.PROTOCOL_ERROR, "new message inside a fragmented one");
+            violation(CloseCode.PROTOCOL_ERROR, "new message inside a fragmented one");
             return;
           }
           textMessage = op == WsFrames.OP_TEXT;
@@ -308,19 +309,19 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         }
         case WsFrames.OP_CONTINUATION -> {
           if (!fragmented) {
-            violation(Outbox.PROTOCOL_ERROR, "continuation with nothing to continue");
+            violation(CloseCode.PROTOCOL_ERROR, "continuation with nothing to continue");
             return;
           }
           startDataFrame(length, fin);
         }
-        default -> violation(Outbox.PROTOCOL_ERROR, "unknown opcode");
+        default -> violation(CloseCode.PROTOCOL_ERROR, "unknown opcode");
       }
     }
 
     private void startDataFrame(long length, boolean fin) {
       messageBytes += length;
       if (length > limits.maxFrame() || messageBytes > limits.maxFrame()) {
-        violation(Outbox.TOO_BIG, "message too big");
+        violation(CloseCode.TOO_BIG, "message too big");
         return;
       }
       fragmented = !fin;
@@ -332,7 +333,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         case CONTROL -> controlData = controlData.concat(data); // at most 125 bytes: checked at the header
         case TEXT -> {
           if (!checkUtf8(data)) {
-            violation(Outbox.INVALID_DATA, "invalid UTF-8");
+            violation(CloseCode.INVALID_DATA, "invalid UTF-8");
             return;
           }
         }
@@ -360,7 +361,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         controlComplete(WsFrames.opcodeOf(frame), WsFrames.unmask(frame, controlData));
         controlData = ByteString.emptyByteString();
       } else if (was == Reading.TEXT && !fragmented && !utf8.complete()) {
-        violation(Outbox.INVALID_DATA, "invalid UTF-8");
+        violation(CloseCode.INVALID_DATA, "invalid UTF-8");
       }
     }
 
@@ -386,21 +387,21 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     }
 
     private void onPeerClose(ByteString payload) {
-      int code = Outbox.NORMAL;
+      int code = CloseCode.NORMAL;
       if (payload.length() >= 2) {
         code = ((payload.apply(0) & 0xFF) << 8) | (payload.apply(1) & 0xFF);
         if (!WsFrames.validCloseCode(code)) {
-          violation(Outbox.PROTOCOL_ERROR, "invalid close code");
+          violation(CloseCode.PROTOCOL_ERROR, "invalid close code");
           return;
         }
         for (int i = 2, n = payload.length(); i < n; i++) {
           if (!closeReason.accept(payload.apply(i) & 0xFF)) {
-            violation(Outbox.INVALID_DATA, "invalid UTF-8 in close reason");
+            violation(CloseCode.INVALID_DATA, "invalid UTF-8 in close reason");
             return;
           }
         }
         if (!closeReason.complete()) {
-          violation(Outbox.INVALID_DATA, "invalid UTF-8 in close reason");
+          violation(CloseCode.INVALID_DATA, "invalid UTF-8 in close reason");
           return;
         }
       }

@@ -1,5 +1,6 @@
 package io.pekkosocket.ws;
 
+import io.pekkosocket.wire.CloseCode;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -7,25 +8,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The thread-safe handle of one connection's bounded outbound queue. Actors offer frames here and learn at once
  * whether the queue accepted them (the {@code delivered} counts of PROTOCOL.md). A frame that would overflow the
- * limits (frames or bytes, whichever is reached first) is refused and the connection is closed with 1013: a slow
- * consumer never holds more than the limits nor delays anyone else.
+ * limits (frames or bytes, whichever is reached first) is refused and the connection is closed with 1013, after the
+ * frames already accepted: a slow consumer never holds more than the limits nor delays anyone else.
  *
  * <p>Only the connection's stage ({@link ConnectionStage}) takes frames out. It is woken once whenever the queue
  * goes from empty to non-empty, so a burst costs one wake-up, not one per frame.
  */
 public final class Outbox {
-  /** Close codes of PROTOCOL.md. */
-  public static final int NORMAL = 1000;
-  public static final int GOING_AWAY = 1001;
-  public static final int PROTOCOL_ERROR = 1002;
-  public static final int INVALID_DATA = 1007;
-  public static final int POLICY = 1008;
-  public static final int TOO_BIG = 1009;
-  public static final int INTERNAL_ERROR = 1011;
-  public static final int SERVICE_RESTART = 1012;
-  public static final int TRY_AGAIN_LATER = 1013;
-  /** Recorded (never sent) when the connection ended without a close frame. */
-  public static final int ABNORMAL = 1006;
 
   /** How the outbox wakes its consumer (the connection's stage). Called from producer threads; never blocks. */
   public interface Wakeups {
@@ -87,7 +76,7 @@ public final class Outbox {
    * {@code delivered}) are still written first, within the close timeout.
    */
   private void overflowed() {
-    close(TRY_AGAIN_LATER, "slow consumer", true);
+    close(CloseCode.TRY_AGAIN_LATER, "slow consumer", true);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.pekkosocket.actors;
 
+import io.pekkosocket.wire.CloseCode;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.pekkosocket.ws.Outbox;
@@ -23,9 +24,9 @@ class ClientActorTest {
     Outbox o = TestOutboxes.outbox("c", r, 16);
     ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", o));
     TestProbe<Object> probe = kit.createTestProbe();
-    c.tell(new ClientActor.Close(Outbox.NORMAL, "closed by server"));
+    c.tell(new ClientActor.Close(CloseCode.NORMAL, "closed by server"));
     probe.awaitAssert(() -> {
-      assertEquals(Outbox.NORMAL, r.closedWith.get());
+      assertEquals(CloseCode.NORMAL, r.closedWith.get());
       return null;
     });
     assertTrue(o.isClosed());
@@ -36,7 +37,7 @@ class ClientActorTest {
   void stopsWhenTheConnectionEnds() {
     ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", TestOutboxes.outbox("c")));
     TestProbe<Object> probe = kit.createTestProbe();
-    c.tell(new ClientActor.ConnectionClosed(Outbox.ABNORMAL));
+    c.tell(new ClientActor.ConnectionClosed(CloseCode.ABNORMAL));
     probe.expectTerminated(c);
   }
 
@@ -48,7 +49,7 @@ class ClientActorTest {
     TestProbe<Object> probe = kit.createTestProbe();
     kit.stop(c); // as when its SystemActor is lost
     probe.awaitAssert(() -> {
-      assertEquals(Outbox.INTERNAL_ERROR, r.closedWith.get());
+      assertEquals(CloseCode.INTERNAL_ERROR, r.closedWith.get());
       return null;
     });
   }

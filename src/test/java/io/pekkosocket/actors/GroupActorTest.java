@@ -1,5 +1,6 @@
 package io.pekkosocket.actors;
 
+import io.pekkosocket.wire.CloseCode;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.pekkosocket.wire.ApiResult;
@@ -57,7 +58,7 @@ class GroupActorTest {
     ApiResult r = reply.receiveMessage();
     ApiResult.FanOutDelivery d = (ApiResult.FanOutDelivery) r.data();
     assertEquals(1, d.delivered(), "the full queue refused, and asked for a 1013 close");
-    assertEquals(Outbox.TRY_AGAIN_LATER, full.closedWith.get());
+    assertEquals(CloseCode.TRY_AGAIN_LATER, full.closedWith.get());
     g.tell(new GroupActor.Leave("tiny", "u", "e", true));
     g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), LATER, reply.getRef()));
     reply.receiveMessage();

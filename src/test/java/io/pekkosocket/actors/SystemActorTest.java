@@ -1,5 +1,6 @@
 package io.pekkosocket.actors;
 
+import io.pekkosocket.wire.CloseCode;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.typesafe.config.ConfigFactory;
@@ -131,14 +132,14 @@ class SystemActorTest {
     call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef()));
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by the group: joins are done
     assertEquals(4, TestOutboxes.taken(a).size()); // welcome, two joins, the push
-    s.tell(new SystemActor.Drain(Outbox.SERVICE_RESTART, "service restart", java.time.Duration.ZERO));
+    s.tell(new SystemActor.Drain(CloseCode.SERVICE_RESTART, "service restart", java.time.Duration.ZERO));
     TestProbe<Object> waiter = kit.createTestProbe();
     waiter.awaitAssert(() -> {
-      assertEquals(Outbox.SERVICE_RESTART, ra.closedWith.get());
-      assertEquals(Outbox.SERVICE_RESTART, rb.closedWith.get());
+      assertEquals(CloseCode.SERVICE_RESTART, ra.closedWith.get());
+      assertEquals(CloseCode.SERVICE_RESTART, rb.closedWith.get());
       return null;
     });
-    s.tell(new SystemActor.Disconnected("b", Outbox.SERVICE_RESTART));
+    s.tell(new SystemActor.Disconnected("b", CloseCode.SERVICE_RESTART));
     waiter.awaitAssert(() -> {
       assertEquals(1, statsOf(s).clients());
       return null;

@@ -1,5 +1,6 @@
 package io.pekkosocket.ws;
 
+import io.pekkosocket.wire.CloseCode;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.charset.StandardCharsets;
@@ -166,7 +167,7 @@ class ConnectionStageTest {
     CompletionStage<Done> terminated = run(Source.empty(), heard, downstream);
     Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
     for (int i = 0; i < 100; i++) assertTrue(outbox.offer(Frame.text("frame " + i)));
-    outbox.close(Outbox.NORMAL, "closed by server", true); // flush first: but nothing is ever read
+    outbox.close(CloseCode.NORMAL, "closed by server", true); // flush first: but nothing is ever read
     assertEquals(1000, heard.closed.get(5, TimeUnit.SECONDS));
     assertStops(terminated);
   }
@@ -187,7 +188,7 @@ class ConnectionStageTest {
     Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
     for (int i = 0; i < 4; i++) assertTrue(outbox.offer(Frame.text("frame " + i))); // the queue is full
     pingNow.complete(null);
-    assertEquals(Outbox.TRY_AGAIN_LATER, heard.closed.get(5, TimeUnit.SECONDS),
+    assertEquals(CloseCode.TRY_AGAIN_LATER, heard.closed.get(5, TimeUnit.SECONDS),
         "a pong that does not fit closes the connection as a slow consumer");
   }
 
@@ -214,7 +215,7 @@ class ConnectionStageTest {
         .run(kit.system());
     heard.opened.get(5, TimeUnit.SECONDS); // and never admitted: its Connect went to a system that was gone
     downstream.request(Long.MAX_VALUE);
-    assertEquals(Outbox.INTERNAL_ERROR, heard.closed.get(5, TimeUnit.SECONDS));
+    assertEquals(CloseCode.INTERNAL_ERROR, heard.closed.get(5, TimeUnit.SECONDS));
   }
 
   @Test
@@ -233,7 +234,7 @@ class ConnectionStageTest {
     outbox.admit();
     downstream.request(Long.MAX_VALUE);
     // 40 pongs over 2 s: five idle timeouts pass while the peer is alive; then it falls silent and gets 1001
-    assertEquals(Outbox.GOING_AWAY, heard.closed.get(10, TimeUnit.SECONDS));
+    assertEquals(CloseCode.GOING_AWAY, heard.closed.get(10, TimeUnit.SECONDS));
   }
 
   /** One masked client frame cut into a FrameStart holding the first {@code cuts[0]} bytes and FrameData chunks. */
@@ -299,7 +300,7 @@ class ConnectionStageTest {
       for (int second = first + 1; second < text.length; second++) {
         Heard heard = new Heard();
         feed(inChunks(WsFrames.OP_TEXT, text, first, second), heard);
-        assertEquals(Outbox.INVALID_DATA, heard.closed.get(5, TimeUnit.SECONDS), "cut at " + first + "/" + second);
+        assertEquals(CloseCode.INVALID_DATA, heard.closed.get(5, TimeUnit.SECONDS), "cut at " + first + "/" + second);
       }
     }
   }
