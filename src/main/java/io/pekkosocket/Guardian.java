@@ -76,6 +76,13 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private record SystemTerminated(String systemId, ActorRef<SystemActor.Command> ref) implements Command {}
 
+  /** A lost system's delayed start (after repeated quick losses). */
+  private record Restart(String systemId) implements Command {}
+
+  /** A system lost again within this of its start counts as a quick loss, and its next start waits. */
+  private static final java.time.Duration QUICK_LOSS = java.time.Duration.ofSeconds(10);
+  private static final java.time.Duration MAX_BACKOFF = java.time.Duration.ofSeconds(30);
+
   private final Settings settings;
   private final SystemStore store;
   private final Metrics metrics;
@@ -83,6 +90,11 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   private final Admission admission;
   private final Executor blocking;
   private final Map<String, ActorRef<SystemActor.Command>> systems = new HashMap<>();
+  /** When each system's actor was last started (nanoTime), and how many quick losses in a row it has had. */
+  private final Map<String, Long> startedAt = new HashMap<>();
+  private final Map<String, Integer> quickLosses = new HashMap<>();
+  /** Systems waiting for a delayed start: their calls are answered busy, their new connections 1013. */
+  private final java.util.Set<String> restarting = new java.util.HashSet<>();
   /** systemIds whose write is in flight, with the duplicate registers waiting for its outcome (L8). */
   private final Map<String, List<ActorRef<ApiResult>>> storing = new HashMap<>();
   /** systemIds whose key rotation is in flight, with the rotations of the same system waiting their turn. */
@@ -127,6 +139,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         .onMessage(ToSystem.class, this::onToSystem)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(SystemTerminated.class, this::onSystemTerminated)
+        .onMessage(Restart.class, this::onRestart)
         .build();
   }
 
@@ -242,20 +255,52 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         getContext().spawn(SystemActor.create(systemId, settings, metrics, faults), "system-" + (++seq));
     getContext().watchWith(ref, new SystemTerminated(systemId, ref));
     systems.put(systemId, ref);
+    startedAt.put(systemId, System.nanoTime());
     return ref;
   }
 
   /** A SystemActor stopped: its state is gone (its connections were closed with 1011); a fresh one takes over. */
+  /**
+   * A system's actor was lost (an {@code Error}): its connections were closed with 1011 by their ClientActors; it
+   * starts again, empty. A system lost again soon after its start waits before each new start (100 ms, doubling,
+   * at most 30 s), so a failure at every start cannot become a tight restart loop; meanwhile its API calls are
+   * answered 503 and its new connections closed with 1013.
+   */
   private Behavior<Command> onSystemTerminated(SystemTerminated m) {
     if (!m.ref().equals(systems.get(m.systemId()))) return this;
-    getContext().getLog().error("system {}: its actor was lost; its connections were closed with 1011 and it "
-        + "starts again empty", m.systemId());
-    ActorRef<SystemActor.Command> fresh = startSystem(m.systemId());
-    if (drain != null) fresh.tell(new SystemActor.Drain(drain.code(), drain.reason(), drain.window()));
+    long lived = System.nanoTime() - startedAt.getOrDefault(m.systemId(), 0L);
+    int losses = lived < QUICK_LOSS.toNanos() ? quickLosses.merge(m.systemId(), 1, Integer::sum) : 0;
+    if (losses == 0) quickLosses.remove(m.systemId());
+    if (losses <= 1) {
+      getContext().getLog().error("system {}: its actor was lost; its connections were closed with 1011 and it "
+          + "starts again empty", m.systemId());
+      restart(m.systemId());
+      return this;
+    }
+    java.time.Duration delay = java.time.Duration.ofMillis(100L << Math.min(losses - 2, 20));
+    if (delay.compareTo(MAX_BACKOFF) > 0) delay = MAX_BACKOFF;
+    getContext().getLog().error("system {}: its actor was lost again soon after its start ({} times in a row); it "
+        + "starts again in {} ms", m.systemId(), losses, delay.toMillis());
+    restarting.add(m.systemId());
+    getContext().scheduleOnce(delay, getContext().getSelf(), new Restart(m.systemId()));
     return this;
   }
 
+  private Behavior<Command> onRestart(Restart m) {
+    if (restarting.remove(m.systemId())) restart(m.systemId());
+    return this;
+  }
+
+  private void restart(String systemId) {
+    ActorRef<SystemActor.Command> fresh = startSystem(systemId);
+    if (drain != null) fresh.tell(new SystemActor.Drain(drain.code(), drain.reason(), drain.window()));
+  }
+
   private Behavior<Command> onForSystem(ForSystem m) {
+    if (restarting.contains(m.systemId())) {
+      m.command().replyTo().tell(ApiResult.BUSY); // nothing ran: it never reached a system
+      return this;
+    }
     ActorRef<SystemActor.Command> system = systems.get(m.systemId());
     if (system != null) system.tell(m.command());
     else m.command().replyTo().tell(ApiResult.error(ApiResult.UNKNOWN_SYSTEM));
@@ -268,7 +313,11 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
   private Behavior<Command> onToSystem(ToSystem m) {
     ActorRef<SystemActor.Command> system = systems.get(m.systemId());
-    if (system != null) {
+    if (restarting.contains(m.systemId())) {
+      if (m.command() instanceof SystemActor.Connect c) {
+        c.outbox().close(io.pekkosocket.wire.CloseCode.TRY_AGAIN_LATER, "system restarting", false);
+      }
+    } else if (system != null) {
       system.tell(m.command());
     } else if (m.command() instanceof SystemActor.Connect c) {
       // the handshake found it registered; nothing unregisters a system, so this is only a safety net

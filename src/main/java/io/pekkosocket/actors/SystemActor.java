@@ -188,6 +188,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     this.systemId = systemId;
     this.settings = settings;
     this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
+    faults.check("system-start", systemId); // test-only: a failure while the system starts
   }
 
   @Override

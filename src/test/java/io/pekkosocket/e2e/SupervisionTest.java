@@ -28,7 +28,13 @@ class SupervisionTest {
    * Throws at the given point for systems listed in {@link #failing} (an exception) or {@link #erring} (an
    * {@code Error}): "system:<id>" or "group:<id>".
    */
+  /** How many times each system's actor started ("system-start:<id>"). */
+  static final Map<String, java.util.concurrent.atomic.AtomicInteger> starts = new ConcurrentHashMap<>();
+
   static final Faults FAULTS = (point, key) -> {
+    if (point.equals("system-start")) {
+      starts.computeIfAbsent(key, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+    }
     if (failing.contains(point + ":" + key)) throw new IllegalStateException("injected fault");
     if (erring.contains(point + ":" + key)) throw new AssertionError("injected error");
   };
@@ -218,6 +224,42 @@ class SupervisionTest {
         awaitGroupsLive(groupsBefore + 2);
       }
       assertEquals(List.of(), x3.drain(), "x3 saw nothing of g");
+    }
+  }
+
+  @Test
+  void aSystemThatFailsAtEveryStartIsStartedAgainWithBackoffNotInATightLoop() throws Exception {
+    String x = server.newSystem();
+    erring.add("system-start:" + x);
+    erring.add("system:" + x);
+    try {
+      server.api.post("send_to_client", x, "{\"clientId\":\"nobody\"}"); // an Error: the system is lost
+      erring.remove("system:" + x);
+      // every start now fails at once; watch for two seconds how often it is started again
+      long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+      while (System.nanoTime() < until) {
+        Api.Response r = server.api.post("get_all_groups", x, "{}");
+        assertTrue(r.status() == 503 || r.status() == 504, "a system that is not there answers busy: " + r);
+        Thread.sleep(20); // paces the calls; the assertion is on the count below
+      }
+      int started = starts.get(x).get();
+      assertTrue(started >= 3, "it is started again: " + started);
+      assertTrue(started < 30, "with growing pauses, not in a tight loop: " + started + " starts in 2 s");
+    } finally {
+      erring.remove("system-start:" + x);
+      erring.remove("system:" + x);
+    }
+    // once starting works again, so does the system
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(40);
+    Api.Response r = server.api.post("get_all_groups", x, "{}");
+    while (r.status() != 200 && System.nanoTime() < deadline) {
+      Thread.sleep(100); // polls until the backoff's next start
+      r = server.api.post("get_all_groups", x, "{}");
+    }
+    assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":{}}", r.body());
+    try (WsClient c = server.connect(x)) {
+      assertTrue(server.api.post("send_to_client", x, "{\"clientId\":" + Api.q(c.clientId) + ",\"data\":\"ok\"}")
+          .data().get("delivered").asBoolean());
     }
   }
 }
