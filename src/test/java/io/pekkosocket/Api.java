@@ -2,13 +2,21 @@ package io.pekkosocket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pekkosocket.api.Operation;
+import io.pekkosocket.wire.ApiResult;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 
-/** Real HTTP calls to the server's API. */
+/**
+ * Real HTTP calls to the server's API: raw ({@link #post}) for tests that assert exact bodies, typed
+ * ({@link #bind}, {@link #sendToGroup}, …) for the rest, each reply's {@code data} read as the type its
+ * {@link Operation} declares.
+ */
 public final class Api {
   public static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -42,6 +50,90 @@ public final class Api {
   /** The same server, calling with another bearer token (null: no Authorization header). */
   public Api withToken(String otherToken) {
     return new Api(port, otherToken);
+  }
+
+  /**
+   * A typed answer: {@code data} is the operation's declared reply type when {@code code} is 0 and the reply has a
+   * shape ({@link Operation#reply()} not {@link Void}), else null; {@code body} is the exact body.
+   */
+  public record Reply<T>(int status, int code, String msg, T data, String body) {
+    /** Fails unless the call succeeded (HTTP 200, code 0); returns this. */
+    public Reply<T> ok() {
+      if (status != 200 || code != 0) throw new AssertionError("call failed: " + status + " " + body);
+      return this;
+    }
+  }
+
+  /** Calls {@code operation} with the body {@code fields} (name, value, name, value …; null values left out). */
+  public <T> Reply<T> call(Operation operation, Class<T> reply, String systemId, Object... fields) {
+    if (reply != operation.reply()) {
+      throw new IllegalArgumentException(operation + " replies " + operation.reply().getSimpleName());
+    }
+    ObjectNode body = JSON.createObjectNode();
+    for (int i = 0; i < fields.length; i += 2) {
+      if (fields[i + 1] != null) body.set((String) fields[i], JSON.valueToTree(fields[i + 1]));
+    }
+    Response r = post(operation.wireName(), systemId, body.toString());
+    JsonNode json;
+    try {
+      json = JSON.readTree(r.body());
+    } catch (Exception e) {
+      throw new AssertionError("not JSON: " + r.status() + " " + r.body(), e);
+    }
+    int code = json.get("code").asInt();
+    T data = null;
+    if (code == 0 && reply != Void.class) {
+      try {
+        data = JSON.treeToValue(json.get("data"), reply);
+      } catch (Exception e) {
+        throw new AssertionError("data is not a " + reply.getSimpleName() + ": " + r.body(), e);
+      }
+    }
+    return new Reply<>(r.status(), code, json.get("msg").asText(), data, r.body());
+  }
+
+  public Reply<Void> bind(String systemId, String clientId, String groupName) {
+    return bind(systemId, clientId, groupName, null, null);
+  }
+
+  public Reply<Void> bind(String systemId, String clientId, String groupName, String userId, String extend) {
+    return call(Operation.BIND_TO_GROUP, Void.class, systemId, "clientId", clientId, "groupName", groupName,
+        "userId", userId, "extend", extend);
+  }
+
+  public Reply<Void> unbind(String systemId, String clientId, String groupName) {
+    return call(Operation.UNBIND_FROM_GROUP, Void.class, systemId, "clientId", clientId, "groupName", groupName);
+  }
+
+  public Reply<ApiResult.ClientDelivery> sendToClient(String systemId, String clientId, String data) {
+    return call(Operation.SEND_TO_CLIENT, ApiResult.ClientDelivery.class, systemId, "clientId", clientId,
+        "data", data);
+  }
+
+  public Reply<ApiResult.ClientsDelivery> sendToClients(String systemId, List<String> clientIds, String data) {
+    return call(Operation.SEND_TO_CLIENTS, ApiResult.ClientsDelivery.class, systemId, "clientIds", clientIds,
+        "data", data);
+  }
+
+  public Reply<ApiResult.FanOutDelivery> sendToGroup(String systemId, String groupName, String data) {
+    return call(Operation.SEND_TO_GROUP, ApiResult.FanOutDelivery.class, systemId, "groupName", groupName,
+        "data", data);
+  }
+
+  public Reply<ApiResult.FanOutDelivery> sendToSystem(String systemId, String data) {
+    return call(Operation.SEND_TO_SYSTEM, ApiResult.FanOutDelivery.class, systemId, "data", data);
+  }
+
+  public Reply<ApiResult.OnlineList> onlineList(String systemId, String groupName) {
+    return call(Operation.GET_ONLINE_LIST, ApiResult.OnlineList.class, systemId, "groupName", groupName);
+  }
+
+  public Reply<ApiResult.AllGroups> allGroups(String systemId) {
+    return call(Operation.GET_ALL_GROUPS, ApiResult.AllGroups.class, systemId);
+  }
+
+  public Reply<Void> closeClient(String systemId, String clientId) {
+    return call(Operation.CLOSE_CLIENT, Void.class, systemId, "clientId", clientId);
   }
 
   public Response post(String operation, String systemId, String body) {

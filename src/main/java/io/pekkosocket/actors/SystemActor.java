@@ -382,7 +382,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       List<String> members = present(g.members());
       if (!members.isEmpty()) all.put(name, members);
     });
-    m.replyTo().tell(ApiResult.ok(all));
+    m.replyTo().tell(ApiResult.ok(new ApiResult.AllGroups(all)));
     return this;
   }
 

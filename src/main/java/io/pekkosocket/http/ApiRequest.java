@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pekkosocket.api.Body;
 import io.pekkosocket.wire.Payload;
 import io.pekkosocket.wire.Push;
 import java.io.StringWriter;
@@ -20,7 +21,7 @@ import java.util.Map;
  * unknown keys are ignored, {@code null} counts as absent, and a value of the wrong type is an error
  * ({@link BadRequest}, answered 400).
  */
-final class ApiRequest {
+final class ApiRequest implements Body {
   /** The body could not be read as the operation's input: HTTP 400 with the message. */
   static final class BadRequest extends RuntimeException {
     BadRequest(String message) {
@@ -115,7 +116,8 @@ final class ApiRequest {
   }
 
   /** A string field; "" when absent. */
-  String string(String name) {
+  @Override
+  public String string(String name) {
     JsonNode n = field(name);
     if (n == null) return "";
     if (!n.isTextual()) throw wrongType(name, n, "string");
@@ -128,7 +130,8 @@ final class ApiRequest {
   }
 
   /** An integer field; {@code absent} when absent. */
-  long integer(String name, long absent) {
+  @Override
+  public long integer(String name, long absent) {
     JsonNode n = field(name);
     if (n == null) return absent;
     if (!n.isIntegralNumber() || !n.canConvertToLong()) throw wrongType(name, n, "int");
@@ -136,7 +139,8 @@ final class ApiRequest {
   }
 
   /** An array of strings; null when absent. */
-  List<String> strings(String name) {
+  @Override
+  public List<String> strings(String name) {
     JsonNode n = field(name);
     if (n == null) return null;
     if (!n.isArray()) throw wrongType(name, n, "[]string");
@@ -156,7 +160,8 @@ final class ApiRequest {
     return new Payload.Text(n.textValue()); // only strings and nulls are kept as trees
   }
 
-  Push push() {
+  @Override
+  public Push push() {
     return new Push(string("sendUserId"), integer("code"), string("msg"), payload());
   }
 

@@ -5,15 +5,16 @@ import io.pekkosocket.Admission;
 import io.pekkosocket.Guardian;
 import io.pekkosocket.Settings;
 import io.pekkosocket.actors.Deadline;
+import io.pekkosocket.api.Limits;
+import io.pekkosocket.api.Operation;
+import io.pekkosocket.api.Refused;
+import io.pekkosocket.api.Request;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
-import io.pekkosocket.wire.Push;
 import java.time.Duration;
 import io.pekkosocket.auth.Tokens;
-import io.pekkosocket.registry.SystemIds;
 import io.pekkosocket.ops.Metrics;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -29,8 +30,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
- * {@code POST /api/<operation>}: reads the body, checks what PROTOCOL.md requires, and turns the call into one ask
- * on the hierarchy ({@link Guardian}). Errors the route itself can tell (method, body, required fields, a push too
+ * {@code POST /api/<operation>}: reads the body, reads and checks the operation's request as declared in
+ * {@link Operation}, and turns the call into one ask on the hierarchy ({@link Guardian}). Errors the route itself can tell (method, body, required fields, a push too
  * large for any connection's queue) are answered here; everything about systems, clients and groups is answered by
  * the actors.
  *
@@ -50,12 +51,13 @@ public final class ApiRoutes extends AllDirectives {
   private final Tokens tokens;
   private final Metrics metrics;
   private final Admission admission;
-  private final FrameEncoder encoder;
+  private final Limits limits;
 
   public ApiRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
       ObjectMapper mapper, Envelopes envelopes, Tokens tokens, Metrics metrics, Admission admission) {
     this.admission = admission;
-    this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
+    this.limits = new Limits(settings.maxGroupName(), settings.maxUserField(), settings.maxClientIdsPerSend(),
+        settings.outboundBytes(), new FrameEncoder(settings.escapeHtml(), settings.trailingNewline()));
     this.tokens = tokens;
     this.metrics = metrics;
     this.system = system;
@@ -108,9 +110,10 @@ public final class ApiRoutes extends AllDirectives {
     return claims.kid() == null || claims.kid().equals(systemId);
   }
 
-  /** Operations only an admin token may call. */
+  /** Operations only an admin token may call ({@link Operation#adminOnly()}). */
   private static boolean adminOnly(String operation) {
-    return operation.equals("register") || operation.equals("rotate_system_key");
+    Operation op = Operation.named(operation);
+    return op != null && op.adminOnly();
   }
 
   /**
@@ -124,80 +127,48 @@ public final class ApiRoutes extends AllDirectives {
     return systemId.isEmpty() || claims.mayActOn(systemId);
   }
 
-  private CompletionStage<ApiResult> call(String operation, byte[] body, String systemId) {
+  private CompletionStage<ApiResult> call(String name, byte[] body, String systemId) {
     // Everything the body can get wrong is found here, before the ask: a 400 never leaves a pending ask behind.
     ApiRequest req = ApiRequest.parse(body, mapper);
-    if (operation.equals("register")) return register(req);
-    if (operation.equals("rotate_system_key")) return rotateSystemKey(req);
-    BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command;
-    switch (operation) {
-      case "send_to_client" -> {
-        String clientId = req.string("clientId");
-        if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
-        Push push = req.push();
-        if (tooLarge(push)) return done(ApiResult.TOO_LARGE);
-        command = (d, r) -> new SystemActor.SendToClient(clientId, push, d, r);
-      }
-      case "send_to_clients" -> {
-        List<String> clientIds = req.strings("clientIds");
-        if (clientIds == null) return done(ApiResult.required("ClientIds"));
-        if (clientIds.size() > settings.maxClientIdsPerSend()) {
-          return done(ApiResult.error("too many clientIds (limit " + settings.maxClientIdsPerSend() + ")"));
-        }
-        Push push = req.push();
-        if (tooLarge(push)) return done(ApiResult.TOO_LARGE);
-        command = (d, r) -> new SystemActor.SendToClients(List.copyOf(clientIds), push, d, r);
-      }
-      case "send_to_group" -> {
-        String groupName = req.string("groupName");
-        if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
-        if (groupName.length() > settings.maxGroupName()) return done(tooLong("groupName", settings.maxGroupName()));
-        Push push = req.push();
-        if (tooLarge(push)) return done(ApiResult.TOO_LARGE);
-        command = (d, r) -> new SystemActor.SendToGroup(groupName, push, d, r);
-      }
-      case "send_to_system" -> {
-        Push push = req.push();
-        if (tooLarge(push)) return done(ApiResult.TOO_LARGE);
-        command = (d, r) -> new SystemActor.SendToSystem(push, d, r);
-      }
-      case "bind_to_group" -> {
-        String clientId = req.string("clientId");
-        String groupName = req.string("groupName");
-        String userId = req.string("userId");
-        String extend = req.string("extend");
-        if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
-        if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
-        if (groupName.length() > settings.maxGroupName()) return done(tooLong("groupName", settings.maxGroupName()));
-        if (userId.length() > settings.maxUserField()) return done(tooLong("userId", settings.maxUserField()));
-        if (extend.length() > settings.maxUserField()) return done(tooLong("extend", settings.maxUserField()));
-        command = (d, r) -> new SystemActor.Bind(clientId, groupName, userId, extend, d, r);
-      }
-      case "unbind_from_group" -> {
-        String clientId = req.string("clientId");
-        String groupName = req.string("groupName");
-        if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
-        if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
-        command = (d, r) -> new SystemActor.Unbind(clientId, groupName, d, r);
-      }
-      case "get_online_list" -> {
-        String groupName = req.string("groupName");
-        if (groupName.isEmpty()) return done(ApiResult.required("GroupName"));
-        command = (d, r) -> new SystemActor.GetOnlineList(groupName, d, r);
-      }
-      case "get_all_groups" -> {
-        req.string("clientId"); // accepted, unused; still type-checked
-        command = SystemActor.GetAllGroups::new;
-      }
-      case "close_client" -> {
-        String clientId = req.string("clientId");
-        if (clientId.isEmpty()) return done(ApiResult.required("ClientId"));
-        command = (d, r) -> new SystemActor.CloseClient(clientId, d, r);
-      }
-      default -> throw new Envelopes.NotFound("unknown operation: " + operation);
+    Operation operation = Operation.named(name);
+    if (operation == null) throw new Envelopes.NotFound("unknown operation: " + name);
+    Request request;
+    try {
+      request = operation.read(req, limits);
+    } catch (Refused refused) {
+      return done(refused.answer());
     }
+    if (request instanceof Request.Register r) return register(r);
+    if (request instanceof Request.RotateKey r) return rotateSystemKey(r);
+    BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command = command(request);
     if (systemId.isEmpty()) return done(ApiResult.error(ApiResult.NO_SYSTEM_ID));
     return admitted(systemId, 1, command);
+  }
+
+  /** The system's command that runs {@code request}. */
+  private static BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command(Request request) {
+    if (request instanceof Request.SendToClient r) {
+      return (d, to) -> new SystemActor.SendToClient(r.clientId(), r.push(), d, to);
+    }
+    if (request instanceof Request.SendToClients r) {
+      return (d, to) -> new SystemActor.SendToClients(r.clientIds(), r.push(), d, to);
+    }
+    if (request instanceof Request.SendToGroup r) {
+      return (d, to) -> new SystemActor.SendToGroup(r.groupName(), r.push(), d, to);
+    }
+    if (request instanceof Request.SendToSystem r) return (d, to) -> new SystemActor.SendToSystem(r.push(), d, to);
+    if (request instanceof Request.Bind r) {
+      return (d, to) -> new SystemActor.Bind(r.clientId(), r.groupName(), r.userId(), r.extend(), d, to);
+    }
+    if (request instanceof Request.Unbind r) {
+      return (d, to) -> new SystemActor.Unbind(r.clientId(), r.groupName(), d, to);
+    }
+    if (request instanceof Request.GetOnlineList r) {
+      return (d, to) -> new SystemActor.GetOnlineList(r.groupName(), d, to);
+    }
+    if (request instanceof Request.GetAllGroups) return SystemActor.GetAllGroups::new;
+    if (request instanceof Request.CloseClient r) return (d, to) -> new SystemActor.CloseClient(r.clientId(), d, to);
+    throw new IllegalStateException("no system command for " + request);
   }
 
   /**
@@ -237,50 +208,21 @@ public final class ApiRoutes extends AllDirectives {
     return answer;
   }
 
-  /**
-   * A push whose frame, once encoded (escaping can make one character six bytes), is larger than a connection's
-   * whole outbound queue could never be accepted by anyone: it is refused here, before any fan-out. Most pushes
-   * are decided by a bound, without encoding.
-   */
-  private boolean tooLarge(Push push) {
-    long limit = settings.outboundBytes();
-    return FrameEncoder.pushBytesAtMost(push) > limit && encoder.pushBytes(push) > limit;
-  }
-
-  private CompletionStage<ApiResult> register(ApiRequest req) {
-    String systemId = req.string("systemId");
-    if (systemId.isEmpty()) return done(ApiResult.required("SystemId"));
-    String problem = SystemIds.problem(systemId);
-    if (problem != null) return done(ApiResult.error(problem));
+  private CompletionStage<ApiResult> register(Request.Register r) {
     Deadline deadline = Deadline.after(askTimeout);
-    return decided(deadline, AskPattern.ask(guardian, r -> new Guardian.Register(systemId, deadline, r),
+    return decided(deadline, AskPattern.ask(guardian, to -> new Guardian.Register(r.systemId(), deadline, to),
         answerTimeout, system.scheduler()));
   }
 
-  /** The longest grace a rotation may give the previous key. */
-  static final long MAX_GRACE_SECONDS = Duration.ofDays(30).toSeconds();
-  static final long DEFAULT_GRACE_SECONDS = Duration.ofDays(1).toSeconds();
-
   /** Admin: a new signing key for the system named in the body (not the SystemId header). */
-  private CompletionStage<ApiResult> rotateSystemKey(ApiRequest req) {
-    String systemId = req.string("systemId");
-    long grace = req.integer("graceSeconds", DEFAULT_GRACE_SECONDS);
-    if (systemId.isEmpty()) return done(ApiResult.required("SystemId"));
-    if (grace < 0 || grace > MAX_GRACE_SECONDS) {
-      return done(ApiResult.error("graceSeconds must be an integer from 0 to " + MAX_GRACE_SECONDS));
-    }
-    Duration graceDuration = Duration.ofSeconds(grace);
-    Admission.InFlight inFlight = admission.of(systemId);
+  private CompletionStage<ApiResult> rotateSystemKey(Request.RotateKey r) {
+    Admission.InFlight inFlight = admission.of(r.systemId());
     if (inFlight != null && !inFlight.tryAcquire(1)) return done(ApiResult.BUSY);
     Deadline deadline = Deadline.after(askTimeout);
     CompletionStage<ApiResult> asked = AskPattern.ask(guardian,
-        r -> new Guardian.RotateKey(systemId, graceDuration, deadline, r), answerTimeout, system.scheduler());
+        to -> new Guardian.RotateKey(r.systemId(), r.grace(), deadline, to), answerTimeout, system.scheduler());
     if (inFlight != null) asked.whenComplete((result, failure) -> inFlight.release(1));
     return decided(deadline, asked);
-  }
-
-  private static ApiResult tooLong(String field, int max) {
-    return ApiResult.error(field + " too long (max " + max + " characters)");
   }
 
   private static CompletionStage<ApiResult> done(ApiResult r) {

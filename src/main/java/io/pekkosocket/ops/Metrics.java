@@ -1,5 +1,6 @@
 package io.pekkosocket.ops;
 
+import io.pekkosocket.api.Operation;
 import io.pekkosocket.wire.CloseCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -27,10 +28,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * labelled per client, group or system.
  */
 public final class Metrics implements FrameCounters {
-  /** Operations of the API; anything else is counted as {@code unknown}. */
-  private static final Set<String> OPERATIONS = Set.of("register", "send_to_client", "send_to_clients",
-      "send_to_group", "send_to_system", "bind_to_group", "unbind_from_group", "get_online_list",
-      "get_all_groups", "close_client", "rotate_system_key");
   private static final Set<Integer> CLOSE_CODES = Set.of(1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009,
       1010, 1011, 1012, 1013);
 
@@ -126,7 +123,7 @@ public final class Metrics implements FrameCounters {
   }
 
   public void apiRequest(String operation, int status, long nanos) {
-    String op = OPERATIONS.contains(operation) ? operation : "unknown";
+    String op = Operation.NAMES.contains(operation) ? operation : "unknown"; // the declared operations
     timers.computeIfAbsent(op + ' ' + status, key -> Timer.builder("socket_api_requests")
             .tag("operation", op)
             .tag("status", Integer.toString(status))

@@ -1,6 +1,8 @@
 package io.pekkosocket.wire;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.List;
 import java.util.Map;
 
@@ -68,4 +70,12 @@ public record ApiResult(int code, String msg, Object data) {
   /** {@code get_online_list}. */
   @JsonPropertyOrder({"count", "list"})
   public record OnlineList(int count, List<String> list) {}
+
+  /** {@code get_all_groups}: each group's members, written as the bare map {@code {"<groupName>":[…],…}}. */
+  public record AllGroups(@JsonValue Map<String, List<String>> groups) {
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    public AllGroups(Map<String, List<String>> groups) {
+      this.groups = groups;
+    }
+  }
 }

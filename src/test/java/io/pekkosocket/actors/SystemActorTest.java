@@ -75,7 +75,7 @@ class SystemActorTest {
     ApiResult online = call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef()));
     assertEquals(new ApiResult.OnlineList(2, List.of("a", "b")), online.data());
     ApiResult all = call(s, new SystemActor.GetAllGroups(LATER, reply.getRef()));
-    assertEquals(Map.of("g", List.of("a", "b"), "h", List.of("b")), all.data());
+    assertEquals(new ApiResult.AllGroups(Map.of("g", List.of("a", "b"), "h", List.of("b"))), all.data());
 
     TestOutboxes.taken(a);
     s.tell(new SystemActor.Disconnected("b", 1000));
@@ -203,7 +203,8 @@ class SystemActorTest {
     assertEquals(0, call(s, new SystemActor.CloseClient("c", LATER, reply.getRef())).code());
     assertEquals(new ApiResult.OnlineList(1, List.of("a")),
         call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef())).data());
-    assertEquals(Map.of("g", List.of("a")), call(s, new SystemActor.GetAllGroups(LATER, reply.getRef())).data());
+    assertEquals(new ApiResult.AllGroups(Map.of("g", List.of("a"))),
+        call(s, new SystemActor.GetAllGroups(LATER, reply.getRef())).data());
 
     // a socket that has ended: a bind in the window before its ClientActor stops announces nothing
     s.tell(new SystemActor.Disconnected("b", 1006));

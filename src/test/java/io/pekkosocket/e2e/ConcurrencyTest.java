@@ -57,9 +57,7 @@ class ConcurrencyTest {
   }
 
   static void bind(String s, String clientId, String group) {
-    Api.Response r = server.api.post("bind_to_group", s,
-        "{\"clientId\":" + Api.q(clientId) + ",\"groupName\":\"" + group + "\",\"userId\":\"u\"}");
-    assertEquals(0, r.code(), r.body());
+    server.api.bind(s, clientId, group, "u", null).ok();
   }
 
   @Test

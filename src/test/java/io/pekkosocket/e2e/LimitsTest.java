@@ -44,6 +44,40 @@ class LimitsTest {
     }
   }
 
+  /** The groupName rules are one rule: unbind_from_group and get_online_list check its length as bind does. */
+  @Test
+  void groupNameLengthIsCheckedByEveryOperationThatTakesIt() {
+    String s = server.newSystem();
+    String tooLong = "{\"code\":-1,\"msg\":\"groupName too long (max 256 characters)\",\"data\":[]}";
+    try (WsClient c = server.connect(s)) {
+      assertEquals(tooLong, server.api.unbind(s, c.clientId, "g".repeat(257)).body());
+      assertEquals(tooLong, server.api.onlineList(s, "g".repeat(257)).body());
+      assertEquals(tooLong, server.api.sendToGroup(s, "g".repeat(257), "x").body());
+      assertEquals(tooLong, server.api.bind(s, c.clientId, "g".repeat(257)).body());
+
+      server.api.bind(s, c.clientId, "g".repeat(256)).ok();
+      assertEquals(List.of(c.clientId), server.api.onlineList(s, "g".repeat(256)).ok().data().list());
+      server.api.unbind(s, c.clientId, "g".repeat(256)).ok();
+      assertEquals(0, server.api.onlineList(s, "g".repeat(256)).ok().data().count());
+    }
+  }
+
+  /** A required field is required by every operation that takes it, with the one Go message. */
+  @Test
+  void requiredFieldsAreRequiredByEveryOperationThatTakesThem() {
+    String s = server.newSystem();
+    String noClient = "{\"code\":-1,\"msg\":\"ClientId为必填字段\",\"data\":[]}";
+    String noGroup = "{\"code\":-1,\"msg\":\"GroupName为必填字段\",\"data\":[]}";
+    assertEquals(noClient, server.api.bind(s, null, "g").body());
+    assertEquals(noClient, server.api.unbind(s, "", "g").body());
+    assertEquals(noClient, server.api.sendToClient(s, null, "x").body());
+    assertEquals(noClient, server.api.closeClient(s, null).body());
+    assertEquals(noGroup, server.api.bind(s, "c", null).body());
+    assertEquals(noGroup, server.api.unbind(s, "c", "").body());
+    assertEquals(noGroup, server.api.onlineList(s, null).body());
+    assertEquals(noGroup, server.api.sendToGroup(s, null, "x").body());
+  }
+
   @Test
   void userIdAndExtendUpTo1KiB() {
     String s = server.newSystem();

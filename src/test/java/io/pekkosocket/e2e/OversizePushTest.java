@@ -32,8 +32,7 @@ class OversizePushTest {
   }
 
   static void bind(String s, WsClient c) {
-    assertEquals(0, server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(c.clientId)
-        + ",\"groupName\":\"g\"}").code());
+    server.api.bind(s, c.clientId, "g").ok();
   }
 
   @Test

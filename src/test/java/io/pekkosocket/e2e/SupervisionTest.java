@@ -50,8 +50,7 @@ class SupervisionTest {
   }
 
   static void bind(String s, WsClient c) {
-    assertEquals(0, server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(c.clientId)
-        + ",\"groupName\":\"g\"}").code());
+    server.api.bind(s, c.clientId, "g").ok();
   }
 
   static Api.Response sendToGroup(String s, String data) {

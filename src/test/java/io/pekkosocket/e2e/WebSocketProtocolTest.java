@@ -31,8 +31,7 @@ class WebSocketProtocolTest {
   }
 
   private static String bind(String system, String clientId, String group, String userId, String extend) {
-    Api.Response r = server.api.post("bind_to_group", system, "{\"clientId\":" + Api.q(clientId)
-        + ",\"groupName\":" + Api.q(group) + ",\"userId\":" + Api.q(userId) + ",\"extend\":" + Api.q(extend) + "}");
+    Api.Reply<Void> r = server.api.bind(system, clientId, group, userId, extend);
     assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":[]}", r.body());
     return r.body();
   }
