@@ -88,7 +88,7 @@ public final class Server {
     boolean metricsApart = settings.metricsPort().isPresent();
 
     Metrics metrics = new Metrics();
-    Admission admission = new Admission(settings.commandsInFlightPerSystem());
+    Admission admission = new Admission(settings.commandsInFlightPerSystem(), settings.bytesInFlightPerSystem());
     ActorSystem<Guardian.Command> system = ActorSystem.create(
         Guardian.create(settings, store, registered, keys, metrics, faults, admission), "pekko-socket", config);
     system.getWhenTerminated().thenRun(store::close);

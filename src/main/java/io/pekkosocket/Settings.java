@@ -56,7 +56,9 @@ public record Settings(
     java.util.OptionalInt metricsPort,
     String metricsToken,
     // auth (issue 9)
-    Duration authLeeway) {
+    Duration authLeeway,
+    // admission, bytes (issue 8)
+    long bytesInFlightPerSystem) {
 
   /**
    * Environment variables and the keys they set: every key's name by the rule ({@link ConfigKeys#envName}), and the
@@ -129,7 +131,8 @@ public record Settings(
         s.hasPath("metrics.port") ? java.util.OptionalInt.of(s.getInt("metrics.port")) : java.util.OptionalInt.empty(),
         s.getString("metrics.token"),
         // auth (issue 9)
-        s.getDuration("auth.leeway"));
+        s.getDuration("auth.leeway"),
+        s.getBytes("limits.bytes-in-flight-per-system"));
     settings.check();
     return settings;
   }
@@ -183,6 +186,10 @@ public record Settings(
     atLeast("socket.ws.inbound-rate", inboundRate, 1);
     atLeast("socket.ws.inbound-burst", inboundBurst, 1);
     atLeast("socket.limits.commands-in-flight-per-system", commandsInFlightPerSystem, 0);
+    if (bytesInFlightPerSystem != 0 && bytesInFlightPerSystem < maxBody) {
+      throw new InvalidSetting("socket.limits.bytes-in-flight-per-system", bytesInFlightPerSystem,
+          "must be 0 (unlimited) or at least socket.api.max-body (" + maxBody + "), or a largest request never fits");
+    }
     positive("socket.api.deadline-grace", deadlineGrace);
     atLeast("socket.limits.groups-per-client", maxGroupsPerClient, 1);
     atLeast("socket.limits.client-ids-per-send", maxClientIdsPerSend, 1);

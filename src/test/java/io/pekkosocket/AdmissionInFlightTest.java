@@ -30,4 +30,18 @@ class AdmissionInFlightTest {
     admission.registered("s");
     for (int i = 0; i < 10_000; i++) assertTrue(admission.of("s").tryAcquire(1));
   }
+
+  @Test
+  void requestBytesAreBoundedTooAndComeBackWithTheirCommand() {
+    Admission admission = new Admission(10, 1_000);
+    admission.registered("s");
+    Admission.InFlight s = admission.of("s");
+    assertTrue(s.tryAcquire(1, 600));
+    assertFalse(s.tryAcquire(1, 600), "600 more bytes do not fit in the 400 left");
+    assertEquals(1, s.inFlight(), "a refusal for bytes takes no command permit either");
+    assertTrue(s.tryAcquire(1, 400));
+    s.release(1, 600);
+    assertEquals(400, s.bytesInFlight());
+    assertTrue(s.tryAcquire(1, 600));
+  }
 }

@@ -39,6 +39,7 @@ class SettingsValidationTest {
         Arguments.of("socket.ws.max-frame", 0),
         Arguments.of("socket.ws.close-timeout", "0 s"),
         Arguments.of("socket.ws.inbound-rate", 0),
+        Arguments.of("socket.limits.bytes-in-flight-per-system", "512 KiB"), // below the 1 MiB max-body
         Arguments.of("socket.metrics.token", " padded "),
         Arguments.of("socket.ws.inbound-burst", 0),
         Arguments.of("socket.limits.commands-in-flight-per-system", -1),

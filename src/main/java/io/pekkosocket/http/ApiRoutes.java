@@ -142,7 +142,7 @@ public final class ApiRoutes extends AllDirectives {
     if (request instanceof Request.RotateKey r) return rotateSystemKey(r);
     BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command = command(request);
     if (systemId.isEmpty()) return done(ApiResult.error(ApiResult.NO_SYSTEM_ID));
-    return admitted(systemId, 1, command);
+    return admitted(systemId, 1, body.length, command);
   }
 
   /** The system's command that runs {@code request}. */
@@ -176,16 +176,16 @@ public final class ApiRoutes extends AllDirectives {
    * room, else answers busy at once. The permits come back with the answer or its timeout. An unregistered system
    * has no counter: the Guardian answers it {@code 系统ID无效} at once.
    */
-  private CompletionStage<ApiResult> admitted(String systemId, int commands,
+  private CompletionStage<ApiResult> admitted(String systemId, int commands, long bytes,
       BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command) {
     Admission.InFlight inFlight = admission.of(systemId);
-    if (inFlight != null && !inFlight.tryAcquire(commands)) return done(ApiResult.BUSY);
+    if (inFlight != null && !inFlight.tryAcquire(commands, bytes)) return done(ApiResult.BUSY);
     Deadline deadline = Deadline.after(askTimeout);
     CompletionStage<ApiResult> asked = AskPattern.ask(guardian,
         r -> new Guardian.ForSystem(systemId, command.apply(deadline, r)), answerTimeout, system.scheduler());
     // the permits come back when the actor has answered (a given-up command is answered busy when it is reached),
     // so what waits in a system's mailbox stays within its limit
-    if (inFlight != null) asked.whenComplete((result, failure) -> inFlight.release(commands));
+    if (inFlight != null) asked.whenComplete((result, failure) -> inFlight.release(commands, bytes));
     return decided(deadline, asked);
   }
 

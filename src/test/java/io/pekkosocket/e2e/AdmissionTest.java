@@ -235,4 +235,41 @@ class AdmissionTest {
       assertEquals("slow", a.nextJson().get("data").asText(), "it did run: a 503 would have been untrue");
     }
   }
+
+  @Test
+  void requestBytesInFlightAreBoundedPerSystem() throws Exception {
+    try (TestServer frugal = TestServer.start(Map.of("socket.api.ask-timeout", "30s",
+        "socket.api.max-body", "4 KiB", "socket.limits.bytes-in-flight-per-system", "8 KiB",
+        "pekko.actor.default-dispatcher.fork-join-executor.parallelism-min", 4), FAULTS)) {
+      String x = frugal.newSystem();
+      try (WsClient c = frugal.connect(x)) {
+        bind(frugal, x, c, "g");
+        assertEquals(1001, c.nextJson().get("code").asInt());
+        Gate groupGate = new Gate();
+        Gate systemGate = new Gate();
+        gates.put("group:" + x, groupGate);
+        gates.put("system:" + x, systemGate);
+        String big = "b".repeat(3_000); // bodies of about 3 KiB
+        CompletableFuture<Api.Response> first = async(() -> sendToGroup(frugal, x, "g", big + "1"));
+        groupGate.awaitReached(); // held in the group
+        CompletableFuture<Api.Response> second = async(() -> sendToClient(frugal, x, c, big + "2"));
+        systemGate.awaitReached(); // held in the system: 6 KiB of bodies in flight
+        Api.Response third = sendToGroup(frugal, x, "g", big + "3");
+        assertEquals(503, third.status(), "3 KiB more would pass the 8 KiB of the system");
+        assertEquals(BUSY, third.body());
+        // a small command still fits: admitted (it waits behind the held system, but is not refused)
+        CompletableFuture<Api.Response> small = async(() -> sendToClient(frugal, x, c, "small"));
+        assertFalse(first.isDone() || second.isDone(), "the refusal came while both were held");
+        groupGate.open();
+        systemGate.open();
+        assertEquals(200, first.get(20, TimeUnit.SECONDS).status());
+        assertEquals(200, second.get(20, TimeUnit.SECONDS).status());
+        assertEquals(200, small.get(20, TimeUnit.SECONDS).status());
+        Set<String> got = new HashSet<>();
+        for (int i = 0; i < 3; i++) got.add(c.nextJson().get("data").asText());
+        assertEquals(Set.of(big + "1", big + "2", "small"), got, "the refused third never arrived");
+        assertEquals(200, sendToGroup(frugal, x, "g", big + "4").status(), "the bytes came back with the answers");
+      }
+    }
+  }
 }
