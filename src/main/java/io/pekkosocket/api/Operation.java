@@ -2,7 +2,6 @@ package io.pekkosocket.api;
 
 import io.pekkosocket.wire.ApiResult;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -49,10 +48,6 @@ public enum Operation {
   /** The operation named {@code name} in the path, or null. */
   public static Operation named(String name) {
     return BY_NAME.get(name);
-  }
-
-  public static List<Operation> all() {
-    return List.of(values());
   }
 
   /** The name in the path, {@code /api/<name>}. */

@@ -96,7 +96,7 @@ public final class Tokens {
     long now = clock.millis();
     Verified known = verified.get(token);
     if (known != null) {
-      if (now < known.expiresAtMillis() && stillValid(known)) return Optional.of(known.claims());
+      if (now < known.expiresAtMillis() && stillValid(known, now)) return Optional.of(known.claims());
       verified.remove(token);
       return Optional.empty();
     }
@@ -135,10 +135,10 @@ public final class Tokens {
     }
   }
 
-  private boolean stillValid(Verified known) {
+  private boolean stillValid(Verified known, long now) {
     if (known.key() == null) return true;
     KeyRing.Entry entry = keys.of(known.claims().kid());
-    return entry != null && entry.verifies(known.key(), clock.millis());
+    return entry != null && entry.verifies(known.key(), now);
   }
 
   /** The claims of a {@code Authorization: Bearer <jwt>} header value, or empty. */

@@ -35,10 +35,10 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * large for any connection's queue) are answered here; everything about systems, clients and groups is answered by
  * the actors.
  *
- * <p>Admission (issue 8): a system's commands in flight are bounded ({@link Admission}); beyond the limit the call
- * is answered 503 at once. Every command carries its deadline, ask-timeout from now; the actor that would run it
- * answers "busy" (503) instead once that has passed. The route waits ask-timeout plus {@code deadline-grace} for
- * the answer, so a caller answered 503 because the wait ran out is never one whose command starts later.
+ * <p>Admission (issue 8): a system's commands in flight, and their bytes, are bounded ({@link Admission}); beyond
+ * the limit the call is answered 503 at once. Every command carries its {@link Deadline}, ask-timeout from now: at
+ * the deadline the route gives up a command that has not started (503, it never runs), and waits up to
+ * {@code deadline-grace} more for one that has (504 if even that passes).
  */
 public final class ApiRoutes extends AllDirectives {
   private final ActorSystem<?> system;
@@ -142,7 +142,7 @@ public final class ApiRoutes extends AllDirectives {
     if (request instanceof Request.RotateKey r) return rotateSystemKey(r);
     BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command = command(request);
     if (systemId.isEmpty()) return done(ApiResult.error(ApiResult.NO_SYSTEM_ID));
-    return admitted(systemId, 1, body.length, command);
+    return admitted(systemId, 1, body.length, (d, to) -> new Guardian.ForSystem(systemId, command.apply(d, to)));
   }
 
   /** The system's command that runs {@code request}. */
@@ -177,12 +177,12 @@ public final class ApiRoutes extends AllDirectives {
    * has no counter: the Guardian answers it {@code 系统ID无效} at once.
    */
   private CompletionStage<ApiResult> admitted(String systemId, int commands, long bytes,
-      BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command) {
+      BiFunction<Deadline, ActorRef<ApiResult>, Guardian.Command> message) {
     Admission.InFlight inFlight = admission.of(systemId);
     if (inFlight != null && !inFlight.tryAcquire(commands, bytes)) return done(ApiResult.BUSY);
     Deadline deadline = Deadline.after(askTimeout);
-    CompletionStage<ApiResult> asked = AskPattern.ask(guardian,
-        r -> new Guardian.ForSystem(systemId, command.apply(deadline, r)), answerTimeout, system.scheduler());
+    CompletionStage<ApiResult> asked = AskPattern.ask(guardian, r -> message.apply(deadline, r), answerTimeout,
+        system.scheduler());
     // the permits come back when the actor has answered (a given-up command is answered busy when it is reached),
     // so what waits in a system's mailbox stays within its limit
     if (inFlight != null) asked.whenComplete((result, failure) -> inFlight.release(commands, bytes));
@@ -216,13 +216,7 @@ public final class ApiRoutes extends AllDirectives {
 
   /** Admin: a new signing key for the system named in the body (not the SystemId header). */
   private CompletionStage<ApiResult> rotateSystemKey(Request.RotateKey r) {
-    Admission.InFlight inFlight = admission.of(r.systemId());
-    if (inFlight != null && !inFlight.tryAcquire(1)) return done(ApiResult.BUSY);
-    Deadline deadline = Deadline.after(askTimeout);
-    CompletionStage<ApiResult> asked = AskPattern.ask(guardian,
-        to -> new Guardian.RotateKey(r.systemId(), r.grace(), deadline, to), answerTimeout, system.scheduler());
-    if (inFlight != null) asked.whenComplete((result, failure) -> inFlight.release(1));
-    return decided(deadline, asked);
+    return admitted(r.systemId(), 1, 0, (d, to) -> new Guardian.RotateKey(r.systemId(), r.grace(), d, to));
   }
 
   private static CompletionStage<ApiResult> done(ApiResult r) {

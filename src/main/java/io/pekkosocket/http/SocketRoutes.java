@@ -104,39 +104,18 @@ public final class SocketRoutes extends AllDirectives {
       String systemId = request.getUri().query().get("systemId")
           .or(() -> request.getHeader("SystemId").map(h -> h.value()))
           .orElse("");
-      if (systemId.isEmpty()) {
-        if (!refusals.tryAcquire()) return refusalsExhausted();
-        metrics.handshakeFailed("no_system_id");
-        return complete(refuse(upgrade.get(), -1001, ApiResult.NO_SYSTEM_ID));
-      }
-      String userId = "";
-      if (settings.requireConnectToken()) {
-        // only a client token of this very system: admin and system tokens are API credentials, refused here
-        Optional<Tokens.Claims> claims = request.getUri().query().get("token").flatMap(tokens::verify)
-            .filter(c -> c.mayConnectTo(systemId));
-        if (claims.isEmpty()) {
-          if (!refusals.tryAcquire()) return refusalsExhausted();
-          metrics.handshakeFailed("unauthorized");
-          return complete(refuse(upgrade.get(), -1002, "unauthorized"));
-        }
-        userId = claims.get().userId() == null ? "" : claims.get().userId();
-      } else {
-        // not required, but an API credential in a URL (an admin or system token, e.g. minted as our earlier
-        // README said) is refused all the same: it must not keep working from browsers and proxy logs
-        Optional<Tokens.Claims> offered = request.getUri().query().get("token").flatMap(tokens::verify);
-        if (offered.isPresent() && (offered.get().isAdmin() || Tokens.SYSTEM.equals(offered.get().role()))) {
-          if (!refusals.tryAcquire()) return refusalsExhausted();
-          metrics.handshakeFailed("unauthorized");
-          return complete(refuse(upgrade.get(), -1002, "unauthorized"));
-        }
-      }
-      String connectUserId = userId;
+      if (systemId.isEmpty()) return refused("no_system_id", upgrade.get(), -1001, ApiResult.NO_SYSTEM_ID);
+      Optional<Tokens.Claims> token = request.getUri().query().get("token").flatMap(tokens::verify);
+      // Required: only a client token of this very system. Not required: the token is ignored, except that an API
+      // credential in a URL (an admin or system token) is refused all the same, so it cannot keep working from
+      // browsers and proxy logs.
+      boolean tokenRefused = settings.requireConnectToken()
+          ? token.filter(c -> c.mayConnectTo(systemId)).isEmpty()
+          : token.filter(c -> c.isAdmin() || Tokens.SYSTEM.equals(c.role())).isPresent();
+      if (tokenRefused) return refused("unauthorized", upgrade.get(), -1002, "unauthorized");
+      String connectUserId = settings.requireConnectToken() && token.get().userId() != null ? token.get().userId() : "";
       return onSuccess(lookup(systemId), found -> {
-        if (!found.registered()) {
-          if (!refusals.tryAcquire()) return refusalsExhausted();
-          metrics.handshakeFailed("unknown_system");
-          return complete(refuse(upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM));
-        }
+        if (!found.registered()) return refused("unknown_system", upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM);
         // only an upgrade that passed every cheap check spends the server-wide budget (M8)
         if (!handshakes.tryAcquire()) {
           metrics.handshakeFailed("rate_limited");
@@ -145,6 +124,13 @@ public final class SocketRoutes extends AllDirectives {
         return complete(accept(upgrade.get(), systemId, connectUserId));
       });
     }));
+  }
+
+  /** A refused upgrade, within the refusals' own budget: upgraded, the {@code code} frame, then close 1008. */
+  private Route refused(String reason, Upgrade upgrade, int code, String msg) {
+    if (!refusals.tryAcquire()) return refusalsExhausted();
+    metrics.handshakeFailed(reason);
+    return complete(refuse(upgrade, code, msg));
   }
 
   /** Beyond the refusals' own budget: a plain 503, without upgrading. */

@@ -29,13 +29,8 @@ public final class WsFrames {
   private WsFrames() {}
 
   /** One complete, unmasked text frame; build it once and hand the same object to every recipient. */
-  static FrameStart text(byte[] utf8) {
-    return FrameEvent$.MODULE$.fullFrame(opcode(OP_TEXT), NO_MASK, ByteString.fromArrayUnsafe(utf8), true,
-        false, false, false);
-  }
-
   static FrameStart text(String s) {
-    return text(s.getBytes(StandardCharsets.UTF_8));
+    return text(ByteString.fromArrayUnsafe(s.getBytes(StandardCharsets.UTF_8)));
   }
 
   static FrameStart text(ByteString utf8) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /** socket.ws.require-token on: the token query parameter, its systemId and userId claims; the origin list. */
 class ConnectTokenTest {
   static TestServer server;
-  static final String REFUSED = "{\"messageId\":\"\",\"sendUserId\":\"\",\"code\":-1002,\"msg\":\"unauthorized\",\"data\":[]}\n";
+  static final String REFUSED = Refusals.UNAUTHORIZED;
 
   @BeforeAll
   static void start() {

@@ -22,8 +22,6 @@ import org.junit.jupiter.api.Test;
 class RolesTest {
   static TestServer server;
   static final String FORBIDDEN = "{\"code\":-1,\"msg\":\"forbidden\",\"data\":[]}";
-  static final String REFUSED =
-      "{\"messageId\":\"\",\"sendUserId\":\"\",\"code\":-1002,\"msg\":\"unauthorized\",\"data\":[]}\n";
   static final List<String> OPERATIONS = List.of("register", "rotate_system_key", "send_to_client",
       "send_to_clients", "send_to_group", "send_to_system", "bind_to_group", "unbind_from_group", "get_online_list",
       "get_all_groups", "close_client", "batch", "no_such_operation");
@@ -38,11 +36,6 @@ class RolesTest {
     server.close();
   }
 
-  private static void assertRefusedOnWs(String url) {
-    WsClient c = WsClient.open(url, Map.of());
-    assertEquals(REFUSED, c.next());
-    assertEquals(1008, c.awaitClose().code());
-  }
 
   @Test
   void aClientTokenIsRefusedWith403OnEveryApiOperation() {
@@ -71,11 +64,11 @@ class RolesTest {
   @Test
   void systemAndAdminTokensAreRefusedOnWsLikeABadToken() {
     String s = server.newSystem();
-    assertRefusedOnWs(server.wsUrl(s) + "&token=" + TestServer.TOKENS.issue(Tokens.SYSTEM, s, "u", Duration.ofHours(1)));
-    assertRefusedOnWs(server.wsUrl(s) + "&token=" + TestServer.ADMIN);
-    assertRefusedOnWs(server.wsUrl(s) + "&token=" + TestServer.TOKENS.issue(Tokens.ADMIN, s, "u", Duration.ofHours(1)));
-    assertRefusedOnWs(server.wsUrl(s) + "&token=" + TestServer.TOKENS.issue("guest", s, "u", Duration.ofHours(1)));
-    assertRefusedOnWs(server.wsUrl(s) + "&token=" + TestServer.TOKENS.issue(null, s, "u", Duration.ofHours(1)));
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(s) + "&token=" + TestServer.TOKENS.issue(Tokens.SYSTEM, s, "u", Duration.ofHours(1)));
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(s) + "&token=" + TestServer.ADMIN);
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(s) + "&token=" + TestServer.TOKENS.issue(Tokens.ADMIN, s, "u", Duration.ofHours(1)));
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(s) + "&token=" + TestServer.TOKENS.issue("guest", s, "u", Duration.ofHours(1)));
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(s) + "&token=" + TestServer.TOKENS.issue(null, s, "u", Duration.ofHours(1)));
   }
 
   @Test
@@ -84,9 +77,7 @@ class RolesTest {
       String s = open.newSystem();
       for (String token : List.of(TestServer.TOKENS.issue(Tokens.SYSTEM, s, "u", Duration.ofHours(1)),
           TestServer.ADMIN)) {
-        WsClient c = WsClient.open(open.wsUrl(s) + "&token=" + token, Map.of());
-        assertEquals(REFUSED, c.next());
-        assertEquals(1008, c.awaitClose().code());
+        Refusals.assertUnauthorizedOnWs(open.wsUrl(s) + "&token=" + token);
       }
       // no token, a client token, or something that is no token at all: connected as before
       for (String query : List.of("", "&token=" + TestServer.TOKENS.issue(Tokens.CLIENT, s, "u", Duration.ofHours(1)),
@@ -106,7 +97,7 @@ class RolesTest {
     try (WsClient c = WsClient.open(server.wsUrl(s) + "&token=" + token, Map.of())) {
       c.awaitWelcome();
     }
-    assertRefusedOnWs(server.wsUrl(other) + "&token=" + token);
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(other) + "&token=" + token);
   }
 
   @Test

@@ -31,8 +31,6 @@ class SystemKeyTest {
   static final String UNAUTHORIZED = "{\"code\":-1,\"msg\":\"unauthorized\",\"data\":[]}";
   static final String FORBIDDEN = "{\"code\":-1,\"msg\":\"forbidden\",\"data\":[]}";
   static final String EMPTY_OBJECT = "{\"code\":0,\"msg\":\"success\",\"data\":{}}";
-  static final String REFUSED =
-      "{\"messageId\":\"\",\"sendUserId\":\"\",\"code\":-1002,\"msg\":\"unauthorized\",\"data\":[]}\n";
 
   @BeforeAll
   static void start() {
@@ -80,11 +78,6 @@ class SystemKeyTest {
     }
   }
 
-  private static void assertRefusedOnWs(String url) {
-    WsClient c = WsClient.open(url, Map.of());
-    assertEquals(REFUSED, c.next());
-    assertEquals(1008, c.awaitClose().code());
-  }
 
   @Test
   void rotateAnswersANewRandomKeyShownOnce() {
@@ -173,9 +166,9 @@ class SystemKeyTest {
       assertEquals("alice", c.nextJson().get("sendUserId").asText());
     }
     assertEquals(403, groups(server, client, a).status());
-    assertRefusedOnWs(server.wsUrl(b) + "&token=" + client);
-    assertRefusedOnWs(server.wsUrl(b) + "&token=" + signed(keyA, b, Tokens.CLIENT, b, "alice"));
-    assertRefusedOnWs(server.wsUrl(a) + "&token=" + signed(keyA, a, Tokens.SYSTEM, a, "alice"));
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(b) + "&token=" + client);
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(b) + "&token=" + signed(keyA, b, Tokens.CLIENT, b, "alice"));
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(a) + "&token=" + signed(keyA, a, Tokens.SYSTEM, a, "alice"));
   }
 
   @Test
@@ -191,7 +184,7 @@ class SystemKeyTest {
         assertEquals(UNAUTHORIZED, r.body());
       }
     }
-    assertRefusedOnWs(server.wsUrl(a) + "&token=" + signed(keyA, a, Tokens.ADMIN, a, null));
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(a) + "&token=" + signed(keyA, a, Tokens.ADMIN, a, null));
   }
 
   @Test
@@ -206,7 +199,7 @@ class SystemKeyTest {
       assertEquals(401, r.status());
       assertEquals(UNAUTHORIZED, r.body());
     }
-    assertRefusedOnWs(server.wsUrl(keyless) + "&token=" + signed(TestServer.SECRET, keyless, Tokens.CLIENT, keyless, "u"));
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(keyless) + "&token=" + signed(TestServer.SECRET, keyless, Tokens.CLIENT, keyless, "u"));
     // and the keyless system keeps working with the server secret
     assertEquals(EMPTY_OBJECT, groups(server, TestServer.TOKENS.issue(Tokens.SYSTEM, keyless, null,
         Duration.ofHours(1)), keyless).body());
@@ -238,7 +231,7 @@ class SystemKeyTest {
     await("the old key's grace ends", () -> groups(server, cached, s).status() == 401);
     assertEquals(UNAUTHORIZED, groups(server, cached, s).body());
     assertEquals(401, groups(server, signed(old, s, Tokens.SYSTEM, s, "new"), s).status());
-    assertRefusedOnWs(server.wsUrl(s) + "&token=" + cachedClient);
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(s) + "&token=" + cachedClient);
     assertEquals(EMPTY_OBJECT, groups(server, signed(fresh, s, Tokens.SYSTEM, s, null), s).body());
   }
 
@@ -297,7 +290,7 @@ class SystemKeyTest {
     try (WsClient c = WsClient.open(server.wsUrl(a) + "&token=" + client.out().trim(), Map.of())) {
       c.awaitWelcome();
     }
-    assertRefusedOnWs(server.wsUrl(b) + "&token=" + client.out().trim());
+    Refusals.assertUnauthorizedOnWs(server.wsUrl(b) + "&token=" + client.out().trim());
     assertEquals(403, groups(server, client.out().trim(), a).status());
 
     MainTokens.Printed wrong = MainTokens.print(noSecret, Map.of(), "token", "--role", "system", "--system-id", b,
