@@ -315,13 +315,13 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
     ActorRef<SystemActor.Command> system = systems.get(m.systemId());
     if (restarting.contains(m.systemId())) {
       if (m.command() instanceof SystemActor.Connect c) {
-        c.outbox().close(io.pekkosocket.wire.CloseCode.TRY_AGAIN_LATER, "system restarting", false);
+        c.queue().close(io.pekkosocket.wire.CloseCode.TRY_AGAIN_LATER, "system restarting", false);
       }
     } else if (system != null) {
       system.tell(m.command());
     } else if (m.command() instanceof SystemActor.Connect c) {
       // the handshake found it registered; nothing unregisters a system, so this is only a safety net
-      c.outbox().close(io.pekkosocket.wire.CloseCode.POLICY, "invalid systemId", false);
+      c.queue().close(io.pekkosocket.wire.CloseCode.POLICY, "invalid systemId", false);
     }
     return this;
   }

@@ -1,7 +1,7 @@
 package io.pekkosocket.actors;
 
 import io.pekkosocket.wire.CloseCode;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -10,7 +10,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * One WebSocket connection, bridged to its stream through the connection's {@link Outbox}. It lives exactly as
+ * One WebSocket connection, bridged to its stream through the connection's {@link OutboundQueue}. It lives exactly as
  * long as the connection: when the socket ends ({@link ConnectionClosed}) it stops, and its stop is the one
  * disconnect event its {@link SystemActor} acts on (the groups' 1002). Asking it to {@link Close} closes the socket
  * with the given code after the frames already accepted. If it stops first (its system was lost), it closes the
@@ -27,17 +27,17 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   public record ConnectionClosed(int code) implements Command {}
 
   private final String clientId;
-  private final Outbox outbox;
+  private final OutboundQueue queue;
 
-  public static Behavior<Command> create(String clientId, Outbox outbox) {
+  public static Behavior<Command> create(String clientId, OutboundQueue queue) {
     return Behaviors.withMdc(Command.class, java.util.Map.of("clientId", clientId),
-        Behaviors.setup(ctx -> new ClientActor(ctx, clientId, outbox)));
+        Behaviors.setup(ctx -> new ClientActor(ctx, clientId, queue)));
   }
 
-  private ClientActor(ActorContext<Command> ctx, String clientId, Outbox outbox) {
+  private ClientActor(ActorContext<Command> ctx, String clientId, OutboundQueue queue) {
     super(ctx);
     this.clientId = clientId;
-    this.outbox = outbox;
+    this.queue = queue;
   }
 
   @Override
@@ -50,7 +50,7 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   }
 
   private Behavior<Command> onClose(Close m) {
-    outbox.close(m.code(), m.reason(), true);
+    queue.close(m.code(), m.reason(), true);
     return this;
   }
 
@@ -64,7 +64,7 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
    * longer knows this connection, so it closes it with 1011 after the frames already accepted.
    */
   private Behavior<Command> onPostStop(PostStop signal) {
-    if (!outbox.isClosed()) outbox.close(CloseCode.INTERNAL_ERROR, "internal error", true);
+    if (!queue.isClosed()) queue.close(CloseCode.INTERNAL_ERROR, "internal error", true);
     return this;
   }
 }

@@ -5,7 +5,7 @@ import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
 import io.pekkosocket.wire.Push;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import io.pekkosocket.ws.Frame;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,7 +29,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   public sealed interface Command {}
 
   /** A client joins (first bind). The group sends 1001 to every member, the joiner included. */
-  public record Join(String clientId, Outbox outbox, String userId, String extend) implements Command {}
+  public record Join(String clientId, OutboundQueue queue, String userId, String extend) implements Command {}
 
   /** A member leaves; with {@code notify} the remaining members get 1002. */
   public record Leave(String clientId, String userId, String extend, boolean notifyOthers) implements Command {}
@@ -57,7 +57,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private final String systemId;
   private final Faults faults;
   private final boolean notices;
-  private final Map<String, Outbox> members = new LinkedHashMap<>();
+  private final Map<String, OutboundQueue> members = new LinkedHashMap<>();
 
   /**
    * Failures resume with the member map as it was (see {@link SystemActor#create}). An {@code Error} stops the
@@ -93,7 +93,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   }
 
   private Behavior<Command> onJoin(Join m) {
-    if (members.putIfAbsent(m.clientId(), m.outbox()) == null && notices) {
+    if (members.putIfAbsent(m.clientId(), m.queue()) == null && notices) {
       fanOut(encoder.membership(Ids.newMessageId(), true, m.clientId(), m.userId(), m.extend()));
     }
     return this;
@@ -136,8 +136,8 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private int fanOut(String text) {
     Frame frame = Frame.text(text);
     int delivered = 0;
-    for (Outbox outbox : members.values()) {
-      if (outbox.offer(frame)) delivered++;
+    for (OutboundQueue queue : members.values()) {
+      if (queue.offer(frame)) delivered++;
     }
     return delivered;
   }

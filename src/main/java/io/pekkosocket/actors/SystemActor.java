@@ -8,7 +8,7 @@ import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
 import io.pekkosocket.wire.Push;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import io.pekkosocket.ws.Frame;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -48,7 +48,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   // ---- from connections ----
 
   /** A connection was accepted; the system registers it and then writes the welcome frame. */
-  public record Connect(String clientId, String userId, Outbox outbox) implements Command {}
+  public record Connect(String clientId, String userId, OutboundQueue queue) implements Command {}
 
   /** A connection ended (sent by the connection's stage, after its {@link Connect}). */
   public record Disconnected(String clientId, int code) implements Command {}
@@ -111,7 +111,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   /** A live connection as the system sees it. */
   private static final class Client {
     final ActorRef<ClientActor.Command> ref;
-    final Outbox outbox;
+    final OutboundQueue queue;
     final Set<String> groups = new LinkedHashSet<>();
     String tokenUserId = "";
     String userId = "";
@@ -122,9 +122,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
      */
     boolean leaving;
 
-    Client(ActorRef<ClientActor.Command> ref, Outbox outbox) {
+    Client(ActorRef<ClientActor.Command> ref, OutboundQueue queue) {
       this.ref = ref;
-      this.outbox = outbox;
+      this.queue = queue;
     }
   }
 
@@ -217,23 +217,23 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onConnect(Connect m) {
     if (draining) {
-      m.outbox().close(CloseCode.SERVICE_RESTART, "service restart", false);
+      m.queue().close(CloseCode.SERVICE_RESTART, "service restart", false);
       return this;
     }
     if (settings.connectionsPerSystem() > 0 && clients.size() >= settings.connectionsPerSystem()) {
-      m.outbox().close(CloseCode.TRY_AGAIN_LATER, "too many connections", false);
+      m.queue().close(CloseCode.TRY_AGAIN_LATER, "too many connections", false);
       return this;
     }
     ActorRef<ClientActor.Command> ref =
-        getContext().spawnAnonymous(ClientActor.create(m.clientId(), m.outbox()));
+        getContext().spawnAnonymous(ClientActor.create(m.clientId(), m.queue()));
     getContext().watchWith(ref, new ClientTerminated(m.clientId()));
     clientActors++;
-    Client client = new Client(ref, m.outbox());
+    Client client = new Client(ref, m.queue());
     client.tokenUserId = m.userId();
     client.userId = m.userId();
     clients.put(m.clientId(), client);
-    m.outbox().admit();
-    m.outbox().offer(Frame.text(encoder.welcome(m.clientId())));
+    m.queue().admit();
+    m.queue().offer(Frame.text(encoder.welcome(m.clientId())));
     getContext().getLog().debug("system {}: client {} connected", systemId, m.clientId());
     return this;
   }
@@ -273,7 +273,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     faults.check("system-started", systemId); // test-only: a started command that takes long
     String messageId = Ids.newMessageId();
     Client c = clients.get(m.clientId());
-    boolean delivered = c != null && c.outbox.offer(Frame.text(encoder.push(messageId, m.push())));
+    boolean delivered = c != null && c.queue.offer(Frame.text(encoder.push(messageId, m.push())));
     m.replyTo().tell(ApiResult.ok(new ApiResult.ClientDelivery(messageId, delivered)));
     return this;
   }
@@ -291,7 +291,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       Client c = clients.get(clientId);
       if (c == null) continue;
       if (frames == null) frames = new Frame.PerRecipient(encoder.push(messageId, m.push()), messageId);
-      if (c.outbox.offer(frames.frame(messageId))) delivered++;
+      if (c.queue.offer(frames.frame(messageId))) delivered++;
     }
     m.replyTo().tell(ApiResult.ok(new ApiResult.ClientsDelivery(messageIds, delivered)));
     return this;
@@ -318,7 +318,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     Frame frame = Frame.text(encoder.push(messageId, m.push()));
     int delivered = 0;
     for (Client c : clients.values()) {
-      if (c.outbox.offer(frame)) delivered++;
+      if (c.queue.offer(frame)) delivered++;
     }
     m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));
     return this;
@@ -345,7 +345,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     if (c.groups.add(m.groupName())) {
       g = groups.computeIfAbsent(m.groupName(), this::spawnGroup);
       g.members().add(m.clientId());
-      g.ref().tell(new GroupActor.Join(m.clientId(), c.outbox, c.userId, c.extend));
+      g.ref().tell(new GroupActor.Join(m.clientId(), c.queue, c.userId, c.extend));
     } else {
       g = groups.get(m.groupName());
     }

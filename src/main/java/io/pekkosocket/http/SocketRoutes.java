@@ -12,7 +12,7 @@ import io.pekkosocket.wire.Ids;
 import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.ws.ConnectionStage;
 import io.pekkosocket.ws.FrameCounters;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import io.pekkosocket.ws.Frame;
 import io.pekkosocket.ws.Upgrade;
 import java.net.InetAddress;
@@ -32,7 +32,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * {@code GET /ws?systemId=…}: the WebSocket endpoint. An accepted connection becomes a {@link ConnectionStage};
- * its outbox enters its {@link SystemActor} through the Guardian ({@link Guardian.ToSystem}: the SystemActor spawns
+ * its queue enters its {@link SystemActor} through the Guardian ({@link Guardian.ToSystem}: the SystemActor spawns
  * the ClientActor and writes the welcome frame), exactly as API calls do. A missing or unknown systemId is still
  * upgraded, then answered with the -1001 frame and close 1008, as PROTOCOL.md says.
  *
@@ -159,20 +159,20 @@ public final class SocketRoutes extends AllDirectives {
     String clientId = Ids.newClientId(settings.nodeId());
     ConnectionStage stage = new ConnectionStage(clientId, limits, new ConnectionStage.Listener() {
       @Override
-      public void opened(Outbox outbox) {
-        metrics.connectionOpened(outbox);
-        guardian.tell(new Guardian.ToSystem(systemId, new SystemActor.Connect(clientId, userId, outbox)));
+      public void opened(OutboundQueue queue) {
+        metrics.connectionOpened(queue);
+        guardian.tell(new Guardian.ToSystem(systemId, new SystemActor.Connect(clientId, userId, queue)));
       }
 
       @Override
-      public void closed(Outbox outbox, int code, String reason) {
-        metrics.connectionClosed(outbox, code);
+      public void closed(OutboundQueue queue, int code, String reason) {
+        metrics.connectionClosed(queue, code);
         guardian.tell(new Guardian.ToSystem(systemId, new SystemActor.Disconnected(clientId, code)));
       }
 
       @Override
-      public void ended(Outbox outbox) {
-        metrics.connectionEnded(outbox);
+      public void ended(OutboundQueue queue) {
+        metrics.connectionEnded(queue);
       }
     }, metrics);
     return upgrade.accept(stage);
@@ -184,14 +184,14 @@ public final class SocketRoutes extends AllDirectives {
     String frame = encoder.refusal(code, msg);
     ConnectionStage stage = new ConnectionStage("", limits, new ConnectionStage.Listener() {
       @Override
-      public void opened(Outbox outbox) {
-        outbox.offer(Frame.text(frame));
-        outbox.close(CloseCode.POLICY, code == -1002 ? "unauthorized"
+      public void opened(OutboundQueue queue) {
+        queue.offer(Frame.text(frame));
+        queue.close(CloseCode.POLICY, code == -1002 ? "unauthorized"
             : msg.equals(ApiResult.NO_SYSTEM_ID) ? "systemId required" : "invalid systemId", true);
       }
 
       @Override
-      public void closed(Outbox outbox, int closeCode, String reason) {}
+      public void closed(OutboundQueue queue, int closeCode, String reason) {}
     }, FrameCounters.NONE);
     return upgrade.accept(stage);
   }

@@ -15,7 +15,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pekkosocket.ws.FrameCounters;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +32,7 @@ public final class Metrics implements FrameCounters {
       1010, 1011, 1012, 1013);
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final Set<Outbox> live = ConcurrentHashMap.newKeySet();
+  private final Set<OutboundQueue> live = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final AtomicInteger systems = new AtomicInteger();
@@ -71,15 +71,15 @@ public final class Metrics implements FrameCounters {
         .description("Connections closed with 1013 because their queue overflowed").register(registry);
   }
 
-  private static double queued(Set<Outbox> live) {
+  private static double queued(Set<OutboundQueue> live) {
     long sum = 0;
-    for (Outbox o : live) sum += o.depth();
+    for (OutboundQueue o : live) sum += o.depth();
     return sum;
   }
 
-  private static double deepest(Set<Outbox> live) {
+  private static double deepest(Set<OutboundQueue> live) {
     int max = 0;
-    for (Outbox o : live) max = Math.max(max, o.depth());
+    for (OutboundQueue o : live) max = Math.max(max, o.depth());
     return max;
   }
 
@@ -91,8 +91,8 @@ public final class Metrics implements FrameCounters {
         .register(registry)).increment(frames);
   }
 
-  public void connectionOpened(Outbox outbox) {
-    live.add(outbox);
+  public void connectionOpened(OutboundQueue queue) {
+    live.add(queue);
     connects.increment();
   }
 
@@ -100,7 +100,7 @@ public final class Metrics implements FrameCounters {
    * A connection's close was decided with {@code code} (1006 when no close frame was exchanged). It still counts
    * as open until {@link #connectionEnded}: the drain waits for closes that are done, not merely requested.
    */
-  public void connectionClosed(Outbox outbox, int code) {
+  public void connectionClosed(OutboundQueue queue, int code) {
     String label = CLOSE_CODES.contains(code) ? Integer.toString(code) : "other";
     counters.computeIfAbsent("disconnect " + label, key -> Counter.builder("socket_disconnects_total")
         .tag("code", label).description("Ended WebSocket connections by close code").register(registry)).increment();
@@ -108,8 +108,8 @@ public final class Metrics implements FrameCounters {
   }
 
   /** The connection's socket is being released. */
-  public void connectionEnded(Outbox outbox) {
-    live.remove(outbox);
+  public void connectionEnded(OutboundQueue queue) {
+    live.remove(queue);
   }
 
   public int openConnections() {

@@ -18,7 +18,7 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 
 /**
- * Serves one WebSocket connection at the frame level: writes what its {@link Outbox} holds, sends pings, answers
+ * Serves one WebSocket connection at the frame level: writes what its {@link OutboundQueue} holds, sends pings, answers
  * pings, and runs the close handshake with the close code PROTOCOL.md asks for.
  *
  * <p>Every frame from the client is hostile until checked, and is judged at its header, before any payload is
@@ -28,12 +28,12 @@ import org.apache.pekko.util.ByteString;
  * a message over {@code max-frame} with 1009; more frames than the inbound rate allows with 1008. Data frames are
  * otherwise read and dropped chunk by chunk; only a control frame's payload (at most 125 bytes) is held.
  *
- * <p>What the connection can hold is bounded whatever the peer sends or refuses to read: the outbox's limits, one
+ * <p>What the connection can hold is bounded whatever the peer sends or refuses to read: the queue's limits, one
  * pending pong (answering only the latest ping, as RFC 6455 §5.5.3 allows; it counts against the same limits) and
  * one pending ping. Once a close is decided, by either side, the TCP connection ends within {@code close-timeout}:
  * a peer that stops reading is aborted, not waited for.
  *
- * <p>The {@link Listener} hears of the connection three times: {@code opened} when the stage starts (the outbox is
+ * <p>The {@link Listener} hears of the connection three times: {@code opened} when the stage starts (the queue is
  * live from then on), {@code closed} as soon as either side decides to close (or the stage stops, whatever stopped
  * it), and {@code ended} when the stage has stopped and the socket is being released.
  */
@@ -41,13 +41,13 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
   /** What the rest of the server hears of a connection. Called from the stage; must not block. */
   public interface Listener {
-    void opened(Outbox outbox);
+    void opened(OutboundQueue queue);
 
-    /** {@code code} is the close code sent or received, or {@link Outbox#ABNORMAL} when there was none. */
-    void closed(Outbox outbox, int code, String reason);
+    /** {@code code} is the close code sent or received, or {@link OutboundQueue#ABNORMAL} when there was none. */
+    void closed(OutboundQueue queue, int code, String reason);
 
     /** The stage has stopped: the close handshake is over (or was cut short) and the socket is let go. */
-    default void ended(Outbox outbox) {}
+    default void ended(OutboundQueue queue) {}
   }
 
   /** How a connection behaves; from {@code socket.ws}. */
@@ -99,7 +99,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
   }
 
   private final class Logic extends TimerGraphStageLogic {
-    private final Outbox outbox;
+    private final OutboundQueue queue;
     private final long idleNanos = limits.idleTimeout().toNanos();
     private final double tokensPerNano = limits.inboundRate() / 1e9;
 
@@ -135,7 +135,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       super(shape);
       AsyncCallback<Object> frameAvailable = createAsyncCallback(x -> tryPush());
       AsyncCallback<CloseRequest> closeRequested = createAsyncCallback(this::onCloseRequest);
-      outbox = new Outbox(clientId, limits.maxFrames(), limits.maxBytes(), new Outbox.Wakeups() {
+      queue = new OutboundQueue(clientId, limits.maxFrames(), limits.maxBytes(), new OutboundQueue.Wakeups() {
         @Override
         public void frameAvailable() {
           frameAvailable.invoke(Boolean.TRUE);
@@ -187,19 +187,19 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       pull(in);
       scheduleAtFixedRate(PING_TIMER, limits.pingInterval(), limits.pingInterval());
       scheduleOnce(IDLE_TIMER, limits.idleTimeout());
-      listener.opened(outbox);
+      listener.opened(queue);
     }
 
     @Override
     public void postStop() {
       if (pong != null) {
-        outbox.release(pong.data().length());
+        queue.release(pong.data().length());
         pong = null;
       }
-      int dropped = outbox.discard();
+      int dropped = queue.discard();
       if (dropped > 0) counters.discarded(discardReason(), dropped);
       announceClosed();
-      listener.ended(outbox);
+      listener.ended(queue);
     }
 
     private FrameCounters.Discard discardReason() {
@@ -215,13 +215,13 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     }
 
     /**
-     * The client is gone as soon as either side has decided to close: its outbox refuses everything from then on,
+     * The client is gone as soon as either side has decided to close: its queue refuses everything from then on,
      * so the rest of the server hears of it now, not when the TCP connection finally ends.
      */
     private void announceClosed() {
       if (announced) return;
       announced = true;
-      listener.closed(outbox, endCode, endReason);
+      listener.closed(queue, endCode, endReason);
     }
 
     @Override
@@ -233,7 +233,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         }
       } else if (IDLE_TIMER.equals(key)) {
         long idle = System.nanoTime() - lastActivity;
-        if (!outbox.admitted()) {
+        if (!queue.admitted()) {
           // no system took it in within the idle timeout: its Connect was lost (a system failed at that moment)
           decideClose(CloseCode.INTERNAL_ERROR, "internal error", false);
         } else if (idle >= idleNanos) {
@@ -378,10 +378,10 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     /** Only the latest ping is answered: a new ping replaces a pong that is still waiting. */
     private void answerPing(ByteString payload) {
       if (pong != null) {
-        outbox.release(pong.data().length());
+        queue.release(pong.data().length());
         pong = null;
       }
-      if (!outbox.reserve(payload.length())) return; // the queue is full: closing with 1013
+      if (!queue.reserve(payload.length())) return; // the queue is full: closing with 1013
       pong = WsFrames.control(WsFrames.OP_PONG, payload);
       tryPush();
     }
@@ -460,7 +460,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       endReason = reason;
       pendingClose = WsFrames.close(code, reason);
       flushBeforeClose = flush;
-      outbox.seal();
+      queue.seal();
       if (!flush) dropQueue();
       pingDue = false;
       announceClosed();
@@ -475,7 +475,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     }
 
     private void dropQueue() {
-      int dropped = outbox.discard();
+      int dropped = queue.discard();
       if (dropped > 0) counters.discarded(discardReason(), dropped);
     }
 
@@ -486,7 +486,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       if (pong != null && !peerClosed) {
         FrameStart p = pong;
         pong = null;
-        outbox.release(p.data().length());
+        queue.release(p.data().length());
         push(out, p);
         return;
       }
@@ -496,7 +496,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         return;
       }
       if (pendingClose == null || flushBeforeClose) {
-        Frame next = outbox.take();
+        Frame next = queue.take();
         if (next != null) {
           push(out, next.start);
           counters.written();

@@ -6,7 +6,7 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * One server-to-client text frame, encoded once and shared by every recipient: what the actors hand to an
- * {@link Outbox}. Opaque on purpose: Pekko HTTP's internal frame type stays inside {@code ws/}. Immutable.
+ * {@link OutboundQueue}. Opaque on purpose: Pekko HTTP's internal frame type stays inside {@code ws/}. Immutable.
  */
 public final class Frame {
   final FrameStart start;

@@ -1,6 +1,6 @@
 package io.pekkosocket.ws;
 
-/** What an {@link Outbox} and its stage report about frames. Implementations must be cheap and thread-safe. */
+/** What an {@link OutboundQueue} and its stage report about frames. Implementations must be cheap and thread-safe. */
 public interface FrameCounters {
   /** Why accepted frames were never written: the fixed label set of {@code socket_frames_discarded_total}. */
   enum Discard {

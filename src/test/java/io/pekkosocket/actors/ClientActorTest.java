@@ -3,7 +3,7 @@ package io.pekkosocket.actors;
 import io.pekkosocket.wire.CloseCode;
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -20,8 +20,8 @@ class ClientActorTest {
 
   @Test
   void closeAsksTheConnectionToCloseWithTheCode() {
-    TestOutboxes.Recorded r = new TestOutboxes.Recorded();
-    Outbox o = TestOutboxes.outbox("c", r, 16);
+    TestQueues.Recorded r = new TestQueues.Recorded();
+    OutboundQueue o = TestQueues.queue("c", r, 16);
     ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", o));
     TestProbe<Object> probe = kit.createTestProbe();
     c.tell(new ClientActor.Close(CloseCode.NORMAL, "closed by server"));
@@ -30,12 +30,12 @@ class ClientActorTest {
       return null;
     });
     assertTrue(o.isClosed());
-    assertFalse(o.offer(io.pekkosocket.ws.Frame.text("{}")), "a closing outbox refuses frames");
+    assertFalse(o.offer(io.pekkosocket.ws.Frame.text("{}")), "a closing queue refuses frames");
   }
 
   @Test
   void stopsWhenTheConnectionEnds() {
-    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", TestOutboxes.outbox("c")));
+    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", TestQueues.queue("c")));
     TestProbe<Object> probe = kit.createTestProbe();
     c.tell(new ClientActor.ConnectionClosed(CloseCode.ABNORMAL));
     probe.expectTerminated(c);
@@ -43,8 +43,8 @@ class ClientActorTest {
 
   @Test
   void stoppedWithItsSocketOpenItClosesItWith1011() {
-    TestOutboxes.Recorded r = new TestOutboxes.Recorded();
-    Outbox o = TestOutboxes.outbox("c", r, 16);
+    TestQueues.Recorded r = new TestQueues.Recorded();
+    OutboundQueue o = TestQueues.queue("c", r, 16);
     ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", o));
     TestProbe<Object> probe = kit.createTestProbe();
     kit.stop(c); // as when its SystemActor is lost

@@ -7,7 +7,7 @@ import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Payload;
 import io.pekkosocket.wire.Push;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -28,16 +28,16 @@ class GroupActorTest {
   @Test
   void joinNotifiesAllMembersIncludingJoinerOnlyOnce() {
     ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
-    Outbox a = TestOutboxes.outbox("a");
-    Outbox b = TestOutboxes.outbox("b");
+    OutboundQueue a = TestQueues.queue("a");
+    OutboundQueue b = TestQueues.queue("b");
     g.tell(new GroupActor.Join("a", a, "ua", "ea"));
     g.tell(new GroupActor.Join("b", b, "ub", ""));
     g.tell(new GroupActor.Join("b", b, "ub", "")); // already a member: nothing
     TestProbe<List<String>> members = kit.createTestProbe();
     g.tell(new GroupActor.GetMembers(members.getRef()));
     assertEquals(List.of("a", "b"), members.receiveMessage());
-    List<String> atA = TestOutboxes.taken(a);
-    List<String> atB = TestOutboxes.taken(b);
+    List<String> atA = TestQueues.taken(a);
+    List<String> atB = TestQueues.taken(b);
     assertEquals(2, atA.size());
     assertEquals(1, atB.size());
     assertEquals(atA.get(1), atB.get(0), "the same frame for every member");
@@ -48,9 +48,9 @@ class GroupActorTest {
   @Test
   void sendCountsAcceptedQueuesAndLeaveNotifiesTheRest() {
     ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
-    TestOutboxes.Recorded full = new TestOutboxes.Recorded();
-    Outbox a = TestOutboxes.outbox("a");
-    Outbox tiny = TestOutboxes.outbox("tiny", full, 1);
+    TestQueues.Recorded full = new TestQueues.Recorded();
+    OutboundQueue a = TestQueues.queue("a");
+    OutboundQueue tiny = TestQueues.queue("tiny", full, 1);
     g.tell(new GroupActor.Join("a", a, "", ""));
     g.tell(new GroupActor.Join("tiny", tiny, "", "")); // its own 1001 fills its queue of one
     TestProbe<ApiResult> reply = kit.createTestProbe();
@@ -62,7 +62,7 @@ class GroupActorTest {
     g.tell(new GroupActor.Leave("tiny", "u", "e", true));
     g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), LATER, reply.getRef()));
     reply.receiveMessage();
-    List<String> atA = TestOutboxes.taken(a);
+    List<String> atA = TestQueues.taken(a);
     assertEquals(5, atA.size()); // two joins, the push, the leave, the last push
     assertTrue(atA.get(2).contains("\"messageId\":\"" + d.messageId() + "\""));
     assertTrue(atA.get(3).contains("\"code\":1002"));
@@ -71,26 +71,26 @@ class GroupActorTest {
   @Test
   void leaveWithoutNotifyAndNoticesOffSendNothing() {
     ActorRef<GroupActor.Command> quiet = kit.spawn(GroupActor.create("s", enc, false, io.pekkosocket.ops.Faults.NONE));
-    Outbox a = TestOutboxes.outbox("a");
-    Outbox b = TestOutboxes.outbox("b");
+    OutboundQueue a = TestQueues.queue("a");
+    OutboundQueue b = TestQueues.queue("b");
     quiet.tell(new GroupActor.Join("a", a, "", ""));
     quiet.tell(new GroupActor.Join("b", b, "", ""));
     quiet.tell(new GroupActor.Leave("b", "", "", true));
     TestProbe<List<String>> members = kit.createTestProbe();
     quiet.tell(new GroupActor.GetMembers(members.getRef()));
     assertEquals(List.of("a"), members.receiveMessage());
-    assertEquals(List.of(), TestOutboxes.taken(a));
+    assertEquals(List.of(), TestQueues.taken(a));
 
     ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
     g.tell(new GroupActor.Join("a", a, "", ""));
     g.tell(new GroupActor.Join("b", b, "", ""));
     g.tell(new GroupActor.GetMembers(members.getRef()));
     assertEquals(List.of("a", "b"), members.receiveMessage());
-    assertEquals(2, TestOutboxes.taken(a).size());
+    assertEquals(2, TestQueues.taken(a).size());
     g.tell(new GroupActor.Leave("b", "", "", false)); // during a drain
     g.tell(new GroupActor.GetMembers(members.getRef()));
     assertEquals(List.of("a"), members.receiveMessage());
-    assertEquals(List.of(), TestOutboxes.taken(a));
+    assertEquals(List.of(), TestQueues.taken(a));
   }
 
   @Test
@@ -105,7 +105,7 @@ class GroupActorTest {
   void aSendPastItsDeadlineIsAnsweredBusyAndSendsNothing() {
     FrameEncoder enc = new FrameEncoder(true, true);
     ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
-    Outbox a = TestOutboxes.outbox("a");
+    OutboundQueue a = TestQueues.queue("a");
     g.tell(new GroupActor.Join("a", a, "", ""));
     TestProbe<ApiResult> reply = kit.createTestProbe();
     g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), new Deadline(System.nanoTime() - 1),
@@ -113,7 +113,7 @@ class GroupActorTest {
     assertEquals(ApiResult.BUSY, reply.receiveMessage());
     g.tell(new GroupActor.Send(new Push("", 0, "", new Payload.Text("in time")), LATER, reply.getRef()));
     assertEquals(1, ((ApiResult.FanOutDelivery) reply.receiveMessage().data()).delivered());
-    List<String> frames = TestOutboxes.taken(a);
+    List<String> frames = TestQueues.taken(a);
     assertEquals(2, frames.size(), "the 1001 and the push in time: " + frames);
     assertTrue(frames.get(1).contains("in time"));
   }

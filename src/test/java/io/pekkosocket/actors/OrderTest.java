@@ -7,7 +7,7 @@ import io.pekkosocket.Settings;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.Payload;
 import io.pekkosocket.wire.Push;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * PROTOCOL.md "Order", across sources (audit M5, M6): per connection, frames arrive in the order the server accepted
  * them, and every member of a group sees the group's frames in one order, also when the group is bound again while
- * its actor is still busy. A member's outbox that holds the group's actor in its wake-up makes the races
+ * its actor is still busy. A member's queue that holds the group's actor in its wake-up makes the races
  * deterministic: the group is held mid-fan-out (after that member, before the next) while the test acts.
  */
 class OrderTest {
@@ -72,9 +72,9 @@ class OrderTest {
     return frame.substring(at, frame.indexOf('"', at));
   }
 
-  static List<String> labels(Outbox o) {
+  static List<String> labels(OutboundQueue o) {
     List<String> out = new ArrayList<>();
-    for (String f : TestOutboxes.taken(o)) out.add(label(f));
+    for (String f : TestQueues.taken(o)) out.add(label(f));
     return out;
   }
 
@@ -90,9 +90,9 @@ class OrderTest {
   @Test
   void aPushSentOnceABindIsAnsweredArrivesAfterTheBindsOwn1001() throws Exception {
     ActorRef<SystemActor.Command> s = newSystem();
-    TestOutboxes.Holding hold = new TestOutboxes.Holding();
-    Outbox m = TestOutboxes.outbox("m", hold);
-    Outbox a = TestOutboxes.outbox("a");
+    TestQueues.Holding hold = new TestQueues.Holding();
+    OutboundQueue m = TestQueues.queue("m", hold);
+    OutboundQueue a = TestQueues.queue("a");
     s.tell(new SystemActor.Connect("m", "", m));
     s.tell(new SystemActor.Connect("a", "", a));
     call(s, new SystemActor.Bind("m", "g", "um", "", LATER, reply.getRef()));
@@ -138,9 +138,9 @@ class OrderTest {
   @Test
   void aGroupBoundAgainWhileItsActorIsBusyKeepsOneOrderForAllMembers() throws Exception {
     ActorRef<SystemActor.Command> s = newSystem();
-    TestOutboxes.Holding hold = new TestOutboxes.Holding();
-    Outbox m1 = TestOutboxes.outbox("m1", hold);
-    Outbox m2 = TestOutboxes.outbox("m2");
+    TestQueues.Holding hold = new TestQueues.Holding();
+    OutboundQueue m1 = TestQueues.queue("m1", hold);
+    OutboundQueue m2 = TestQueues.queue("m2");
     s.tell(new SystemActor.Connect("m1", "", m1));
     s.tell(new SystemActor.Connect("m2", "", m2));
     call(s, new SystemActor.Bind("m1", "g", "u1", "", LATER, reply.getRef()));

@@ -8,7 +8,7 @@ import io.pekkosocket.Settings;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.Payload;
 import io.pekkosocket.wire.Push;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -51,11 +51,11 @@ class SystemActorTest {
   @Test
   void connectRegistersTheClientBeforeQueueingTheWelcome() {
     ActorRef<SystemActor.Command> s = newSystem();
-    Outbox o = TestOutboxes.outbox("n1.a");
+    OutboundQueue o = TestQueues.queue("n1.a");
     s.tell(new SystemActor.Connect("n1.a", "", o));
     ApiResult r = call(s, new SystemActor.SendToClient("n1.a", PUSH, LATER, reply.getRef()));
     assertTrue(((ApiResult.ClientDelivery) r.data()).delivered());
-    List<String> frames = TestOutboxes.taken(o);
+    List<String> frames = TestQueues.taken(o);
     assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":{\"clientId\":\"n1.a\"}}\n", frames.get(0));
     assertTrue(frames.get(1).contains("\"data\":\"d\""));
     assertEquals(new SystemActor.Stats(1, 0, 1, 0, 0), statsOf(s));
@@ -64,8 +64,8 @@ class SystemActorTest {
   @Test
   void bindCreatesGroupsAndDisconnectRemovesEverything() {
     ActorRef<SystemActor.Command> s = newSystem();
-    Outbox a = TestOutboxes.outbox("a");
-    Outbox b = TestOutboxes.outbox("b");
+    OutboundQueue a = TestQueues.queue("a");
+    OutboundQueue b = TestQueues.queue("b");
     s.tell(new SystemActor.Connect("a", "", a));
     s.tell(new SystemActor.Connect("b", "", b));
     call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef()));
@@ -77,7 +77,7 @@ class SystemActorTest {
     ApiResult all = call(s, new SystemActor.GetAllGroups(LATER, reply.getRef()));
     assertEquals(new ApiResult.AllGroups(Map.of("g", List.of("a", "b"), "h", List.of("b"))), all.data());
 
-    TestOutboxes.taken(a);
+    TestQueues.taken(a);
     s.tell(new SystemActor.Disconnected("b", 1000));
     // await the condition: b's ClientActor stops, its groups are cleaned up, h (now empty) is gone
     TestProbe<Object> waiter = kit.createTestProbe();
@@ -87,7 +87,7 @@ class SystemActorTest {
     });
     // the group fans out b's 1002 on its own thread: a push through g, answered by g after b's Leave, orders it
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef()));
-    List<String> atA = TestOutboxes.taken(a);
+    List<String> atA = TestQueues.taken(a);
     assertEquals(2, atA.size(), "exactly one 1002 (for g), then the push: " + atA);
     assertTrue(atA.get(0).contains("\"code\":1002"));
   }
@@ -95,7 +95,7 @@ class SystemActorTest {
   @Test
   void groupsPerClientLimitIsEnforced() {
     ActorRef<SystemActor.Command> s = newSystem();
-    s.tell(new SystemActor.Connect("a", "", TestOutboxes.outbox("a")));
+    s.tell(new SystemActor.Connect("a", "", TestQueues.queue("a")));
     assertEquals(0, call(s, new SystemActor.Bind("a", "g1", "", "", LATER, reply.getRef())).code());
     assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef())).code());
     assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef())).code(), "rebind is fine");
@@ -107,8 +107,8 @@ class SystemActorTest {
   @Test
   void sendToClientsAndSystemCountAcceptedQueues() {
     ActorRef<SystemActor.Command> s = newSystem();
-    s.tell(new SystemActor.Connect("a", "", TestOutboxes.outbox("a")));
-    s.tell(new SystemActor.Connect("b", "", TestOutboxes.outbox("b")));
+    s.tell(new SystemActor.Connect("a", "", TestQueues.queue("a")));
+    s.tell(new SystemActor.Connect("b", "", TestQueues.queue("b")));
     ApiResult many = call(s, new SystemActor.SendToClients(List.of("a", "b", "zz", "a"), PUSH, LATER, reply.getRef()));
     ApiResult.ClientsDelivery d = (ApiResult.ClientsDelivery) many.data();
     assertEquals(2, d.delivered());
@@ -122,16 +122,16 @@ class SystemActorTest {
   @Test
   void drainClosesEveryConnectionAndSendsNoLeaveNotices() {
     ActorRef<SystemActor.Command> s = newSystem();
-    TestOutboxes.Recorded ra = new TestOutboxes.Recorded();
-    TestOutboxes.Recorded rb = new TestOutboxes.Recorded();
-    Outbox a = TestOutboxes.outbox("a", ra, 64);
-    Outbox b = TestOutboxes.outbox("b", rb, 64);
+    TestQueues.Recorded ra = new TestQueues.Recorded();
+    TestQueues.Recorded rb = new TestQueues.Recorded();
+    OutboundQueue a = TestQueues.queue("a", ra, 64);
+    OutboundQueue b = TestQueues.queue("b", rb, 64);
     s.tell(new SystemActor.Connect("a", "", a));
     s.tell(new SystemActor.Connect("b", "", b));
     call(s, new SystemActor.Bind("a", "g", "", "", LATER, reply.getRef()));
     call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef()));
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by the group: joins are done
-    assertEquals(4, TestOutboxes.taken(a).size()); // welcome, two joins, the push
+    assertEquals(4, TestQueues.taken(a).size()); // welcome, two joins, the push
     s.tell(new SystemActor.Drain(CloseCode.SERVICE_RESTART, "service restart", java.time.Duration.ZERO));
     TestProbe<Object> waiter = kit.createTestProbe();
     waiter.awaitAssert(() -> {
@@ -144,7 +144,7 @@ class SystemActorTest {
       assertEquals(1, statsOf(s).clients());
       return null;
     });
-    assertEquals(List.of(), TestOutboxes.taken(a), "no 1002 during a drain");
+    assertEquals(List.of(), TestQueues.taken(a), "no 1002 during a drain");
   }
 
   @Test
@@ -159,14 +159,14 @@ class SystemActorTest {
   @Test
   void aCommandPastItsDeadlineIsAnsweredBusyAndDoesNothing() {
     ActorRef<SystemActor.Command> s = newSystem();
-    Outbox a = TestOutboxes.outbox("a");
-    Outbox b = TestOutboxes.outbox("b");
+    OutboundQueue a = TestQueues.queue("a");
+    OutboundQueue b = TestQueues.queue("b");
     s.tell(new SystemActor.Connect("a", "", a));
     s.tell(new SystemActor.Connect("b", "", b));
     assertEquals(0, call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef())).code());
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by g after b's 1001
-    TestOutboxes.taken(a);
-    TestOutboxes.taken(b);
+    TestQueues.taken(a);
+    TestQueues.taken(b);
     for (SystemActor.Command late : List.<SystemActor.Command>of(
         new SystemActor.SendToClient("a", PUSH, PASSED, reply.getRef()),
         new SystemActor.SendToClients(List.of("a", "b"), PUSH, PASSED, reply.getRef()),
@@ -179,20 +179,20 @@ class SystemActorTest {
         new SystemActor.GetAllGroups(PASSED, reply.getRef()))) {
       assertEquals(ApiResult.BUSY, call(s, late), late.toString());
     }
-    assertEquals(List.of(), TestOutboxes.taken(a), "nothing was sent");
-    assertEquals(List.of(), TestOutboxes.taken(b), "nothing was sent");
+    assertEquals(List.of(), TestQueues.taken(a), "nothing was sent");
+    assertEquals(List.of(), TestQueues.taken(b), "nothing was sent");
     assertFalse(a.isClosed(), "nobody was closed");
     assertEquals(new SystemActor.Stats(2, 1, 2, 1, 1), statsOf(s), "no bind, no unbind");
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // g has handled all it was sent
-    assertEquals(1, TestOutboxes.taken(b).size(), "only this push reached g's member");
+    assertEquals(1, TestQueues.taken(b).size(), "only this push reached g's member");
   }
 
   @Test
   void aClientWhoseCloseIsDecidedIsGoneForTheApi() {
     ActorRef<SystemActor.Command> s = newSystem();
-    Outbox a = TestOutboxes.outbox("a");
-    Outbox b = TestOutboxes.outbox("b");
-    Outbox c = TestOutboxes.outbox("c");
+    OutboundQueue a = TestQueues.queue("a");
+    OutboundQueue b = TestQueues.queue("b");
+    OutboundQueue c = TestQueues.queue("c");
     s.tell(new SystemActor.Connect("a", "", a));
     s.tell(new SystemActor.Connect("b", "", b));
     s.tell(new SystemActor.Connect("c", "", c));
@@ -209,9 +209,9 @@ class SystemActorTest {
     // a socket that has ended: a bind in the window before its ClientActor stops announces nothing
     s.tell(new SystemActor.Disconnected("b", 1006));
     assertEquals(0, call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef())).code());
-    TestOutboxes.taken(a);
+    TestQueues.taken(a);
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // orders what the group sent before it
-    for (String frame : TestOutboxes.taken(a)) {
+    for (String frame : TestQueues.taken(a)) {
       assertFalse(frame.contains("\\\"clientId\\\":\\\"b\\\""), "nothing about b: " + frame);
     }
     assertEquals(new ApiResult.OnlineList(1, List.of("a")),

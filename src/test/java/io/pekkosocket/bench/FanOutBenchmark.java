@@ -5,7 +5,7 @@ import io.pekkosocket.wire.Ids;
 import io.pekkosocket.wire.Payload;
 import io.pekkosocket.wire.Push;
 import io.pekkosocket.ws.FrameCounters;
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import io.pekkosocket.ws.Frame;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The hot path of a group push: encode the envelope once, then offer the same frame to every member's outbox (and
+ * The hot path of a group push: encode the envelope once, then offer the same frame to every member's queue (and
  * take it out again, as each connection's stage does). Divide the score by {@code members} for the cost per
  * delivered frame. Run: see docs/BENCHMARKS.md.
  */
@@ -35,23 +35,23 @@ public class FanOutBenchmark {
   @Param({"1000"})
   int members;
 
-  private Outbox[] outboxes;
+  private OutboundQueue[] queues;
   private final FrameEncoder encoder = new FrameEncoder(true, true);
   private final Push push = new Push("user-1", 200, "chat",
       new Payload.Text("{\"ts\":1764150000000,\"text\":\"hello room, this is a 100-byte message....\"}"));
 
   @Setup
   public void setup() {
-    Outbox.Wakeups quiet = new Outbox.Wakeups() {
+    OutboundQueue.Wakeups quiet = new OutboundQueue.Wakeups() {
       @Override
       public void frameAvailable() {}
 
       @Override
       public void closeRequested(int code, String reason, boolean flush) {}
     };
-    outboxes = new Outbox[members];
+    queues = new OutboundQueue[members];
     for (int i = 0; i < members; i++) {
-      outboxes[i] = new Outbox("n1.c" + i, 1024, 4 << 20, quiet, FrameCounters.NONE);
+      queues[i] = new OutboundQueue("n1.c" + i, 1024, 4 << 20, quiet, FrameCounters.NONE);
     }
   }
 
@@ -66,10 +66,10 @@ public class FanOutBenchmark {
   public int encodeAndFanOut() {
     Frame frame = Frame.text(encoder.push(Ids.newMessageId(), push));
     int delivered = 0;
-    for (Outbox o : outboxes) {
+    for (OutboundQueue o : queues) {
       if (o.offer(frame)) delivered++;
     }
-    for (Outbox o : outboxes) o.take();
+    for (OutboundQueue o : queues) o.take();
     return delivered;
   }
 }

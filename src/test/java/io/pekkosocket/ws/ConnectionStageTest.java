@@ -77,22 +77,22 @@ class ConnectionStageTest {
 
   /** What the listener heard. */
   static final class Heard implements ConnectionStage.Listener {
-    final CompletableFuture<Outbox> opened = new CompletableFuture<>();
+    final CompletableFuture<OutboundQueue> opened = new CompletableFuture<>();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
     final CompletableFuture<Boolean> ended = new CompletableFuture<>();
 
     @Override
-    public void opened(Outbox outbox) {
-      opened.complete(outbox);
+    public void opened(OutboundQueue queue) {
+      opened.complete(queue);
     }
 
     @Override
-    public void closed(Outbox outbox, int code, String reason) {
+    public void closed(OutboundQueue queue, int code, String reason) {
       closed.complete(code);
     }
 
     @Override
-    public void ended(Outbox outbox) {
+    public void ended(OutboundQueue queue) {
       ended.complete(true);
     }
   }
@@ -128,13 +128,13 @@ class ConnectionStageTest {
       consumed.incrementAndGet();
       return f;
     }), heard, downstream);
-    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
+    OutboundQueue queue = heard.opened.get(5, TimeUnit.SECONDS);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (consumed.get() < pings && System.nanoTime() < deadline) Thread.sleep(10);
     assertEquals(pings, consumed.get(), "the stage read every ping although nothing was written");
 
     // a fence: control frames go before queued frames, so every pong still held comes before it
-    assertTrue(outbox.offer(Frame.text("fence")));
+    assertTrue(queue.offer(Frame.text("fence")));
     downstream.request(Long.MAX_VALUE);
     List<String> pongs = new ArrayList<>();
     while (true) {
@@ -165,9 +165,9 @@ class ConnectionStageTest {
     Heard heard = new Heard();
     ManualSubscriber downstream = new ManualSubscriber();
     CompletionStage<Done> terminated = run(Source.empty(), heard, downstream);
-    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
-    for (int i = 0; i < 100; i++) assertTrue(outbox.offer(Frame.text("frame " + i)));
-    outbox.close(CloseCode.NORMAL, "closed by server", true); // flush first: but nothing is ever read
+    OutboundQueue queue = heard.opened.get(5, TimeUnit.SECONDS);
+    for (int i = 0; i < 100; i++) assertTrue(queue.offer(Frame.text("frame " + i)));
+    queue.close(CloseCode.NORMAL, "closed by server", true); // flush first: but nothing is ever read
     assertEquals(1000, heard.closed.get(5, TimeUnit.SECONDS));
     assertStops(terminated);
   }
@@ -185,8 +185,8 @@ class ConnectionStageTest {
         .via(Flow.fromGraph(new ConnectionStage("c2", small, heard, FrameCounters.NONE)))
         .to(Sink.fromSubscriber(downstream))
         .run(kit.system());
-    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
-    for (int i = 0; i < 4; i++) assertTrue(outbox.offer(Frame.text("frame " + i))); // the queue is full
+    OutboundQueue queue = heard.opened.get(5, TimeUnit.SECONDS);
+    for (int i = 0; i < 4; i++) assertTrue(queue.offer(Frame.text("frame " + i))); // the queue is full
     pingNow.complete(null);
     assertEquals(CloseCode.TRY_AGAIN_LATER, heard.closed.get(5, TimeUnit.SECONDS),
         "a pong that does not fit closes the connection as a slow consumer");
@@ -230,8 +230,8 @@ class ConnectionStageTest {
         .via(Flow.fromGraph(new ConnectionStage("c4", shortIdle, heard, FrameCounters.NONE)))
         .to(Sink.fromSubscriber(downstream))
         .run(kit.system());
-    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
-    outbox.admit();
+    OutboundQueue queue = heard.opened.get(5, TimeUnit.SECONDS);
+    queue.admit();
     downstream.request(Long.MAX_VALUE);
     // 40 pongs over 2 s: five idle timeouts pass while the peer is alive; then it falls silent and gets 1001
     assertEquals(CloseCode.GOING_AWAY, heard.closed.get(10, TimeUnit.SECONDS));
@@ -263,10 +263,10 @@ class ConnectionStageTest {
       consumed.incrementAndGet();
       return f;
     }), heard, downstream);
-    Outbox outbox = heard.opened.get(5, TimeUnit.SECONDS);
+    OutboundQueue queue = heard.opened.get(5, TimeUnit.SECONDS);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (consumed.get() < events.size() && System.nanoTime() < deadline) Thread.sleep(5);
-    outbox.offer(Frame.text("fence"));
+    queue.offer(Frame.text("fence"));
     downstream.request(Long.MAX_VALUE);
     List<FrameStart> written = new ArrayList<>();
     while (true) {

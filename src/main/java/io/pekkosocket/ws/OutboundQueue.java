@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Only the connection's stage ({@link ConnectionStage}) takes frames out. It is woken once whenever the queue
  * goes from empty to non-empty, so a burst costs one wake-up, not one per frame.
  */
-public final class Outbox {
+public final class OutboundQueue {
 
-  /** How the outbox wakes its consumer (the connection's stage). Called from producer threads; never blocks. */
+  /** How the queue wakes its consumer (the connection's stage). Called from producer threads; never blocks. */
   public interface Wakeups {
     void frameAvailable();
 
@@ -26,7 +26,7 @@ public final class Outbox {
   private final String clientId;
   private final int maxFrames;
   private final long maxBytes;
-  private final ConcurrentLinkedQueue<Frame> queue = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Frame> frames = new ConcurrentLinkedQueue<>();
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicLong bytes = new AtomicLong();
   private volatile boolean closed;
@@ -37,7 +37,7 @@ public final class Outbox {
   private final Wakeups wakeups;
   private final FrameCounters counters;
 
-  public Outbox(String clientId, int maxFrames, long maxBytes, Wakeups wakeups, FrameCounters counters) {
+  public OutboundQueue(String clientId, int maxFrames, long maxBytes, Wakeups wakeups, FrameCounters counters) {
     this.counters = counters;
     this.clientId = clientId;
     this.maxFrames = maxFrames;
@@ -65,7 +65,7 @@ public final class Outbox {
       overflowed();
       return false;
     }
-    queue.add(frame);
+    frames.add(frame);
     counters.accepted();
     if (pending.getAndIncrement() == 0) wakeups.frameAvailable();
     return true;
@@ -133,7 +133,7 @@ public final class Outbox {
 
   /** Consumer side: the next frame to write, or null. */
   public Frame take() {
-    Frame f = queue.poll();
+    Frame f = frames.poll();
     if (f != null) {
       bytes.addAndGet(-f.size());
       pending.decrementAndGet();

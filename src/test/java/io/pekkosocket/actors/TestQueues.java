@@ -1,6 +1,6 @@
 package io.pekkosocket.actors;
 
-import io.pekkosocket.ws.Outbox;
+import io.pekkosocket.ws.OutboundQueue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,9 +10,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import io.pekkosocket.ws.Frame;
 
-/** Outboxes without a socket: the test reads what the actors queued, and sees close requests. */
-final class TestOutboxes {
-  static final class Recorded implements Outbox.Wakeups {
+/** Queues without a socket: the test reads what the actors queued, and sees close requests. */
+final class TestQueues {
+  static final class Recorded implements OutboundQueue.Wakeups {
     final AtomicInteger closedWith = new AtomicInteger(-1);
 
     @Override
@@ -29,7 +29,7 @@ final class TestOutboxes {
    * non-empty) blocks the offering thread until {@link #release} (one shot). A test holds an actor mid-fan-out this
    * way, and must always release it (in a finally); a forgotten hold gives up after 30 s.
    */
-  static final class Holding implements Outbox.Wakeups {
+  static final class Holding implements OutboundQueue.Wakeups {
     private final AtomicBoolean armed = new AtomicBoolean();
     private final CountDownLatch held = new CountDownLatch(1);
     private final CountDownLatch released = new CountDownLatch(1);
@@ -38,7 +38,7 @@ final class TestOutboxes {
       armed.set(true);
     }
 
-    /** Waits until a producer is held in this outbox's wake-up. */
+    /** Waits until a producer is held in this queue's wake-up. */
     void awaitHeld() throws InterruptedException {
       if (!held.await(30, TimeUnit.SECONDS)) throw new AssertionError("no producer reached the armed wake-up");
     }
@@ -62,20 +62,20 @@ final class TestOutboxes {
     public void closeRequested(int code, String reason, boolean flush) {}
   }
 
-  static Outbox outbox(String clientId, Outbox.Wakeups w) {
-    return new Outbox(clientId, 1024, 4 * 1024 * 1024, w, io.pekkosocket.ws.FrameCounters.NONE);
+  static OutboundQueue queue(String clientId, OutboundQueue.Wakeups w) {
+    return new OutboundQueue(clientId, 1024, 4 * 1024 * 1024, w, io.pekkosocket.ws.FrameCounters.NONE);
   }
 
-  static Outbox outbox(String clientId) {
-    return new Outbox(clientId, 1024, 4 * 1024 * 1024, new Recorded(), io.pekkosocket.ws.FrameCounters.NONE);
+  static OutboundQueue queue(String clientId) {
+    return new OutboundQueue(clientId, 1024, 4 * 1024 * 1024, new Recorded(), io.pekkosocket.ws.FrameCounters.NONE);
   }
 
-  static Outbox outbox(String clientId, Recorded r, int maxFrames) {
-    return new Outbox(clientId, maxFrames, 4 * 1024 * 1024, r, io.pekkosocket.ws.FrameCounters.NONE);
+  static OutboundQueue queue(String clientId, Recorded r, int maxFrames) {
+    return new OutboundQueue(clientId, maxFrames, 4 * 1024 * 1024, r, io.pekkosocket.ws.FrameCounters.NONE);
   }
 
   /** Every frame queued so far, as text. */
-  static List<String> taken(Outbox o) {
+  static List<String> taken(OutboundQueue o) {
     List<String> out = new ArrayList<>();
     for (Frame f = o.take(); f != null; f = o.take()) {
       out.add(f.text());
@@ -83,5 +83,5 @@ final class TestOutboxes {
     return out;
   }
 
-  private TestOutboxes() {}
+  private TestQueues() {}
 }
