@@ -55,15 +55,11 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   /** An API call for a system; unknown systems get {@code 系统ID无效} on the call's own replyTo. */
   public record ForSystem(String systemId, SystemActor.ApiCommand command) implements Command {}
 
-  /** Is the system registered? (A WebSocket handshake decides accept or -1001 by it.) */
-  public record Lookup(String systemId, ActorRef<Found> replyTo) implements Command {}
-
-  public record Found(String systemId, boolean registered) {}
-
   /**
-   * Anything else for a system's actor: a connection's {@link SystemActor.Connect} and
-   * {@link SystemActor.Disconnected}, operational queries. WebSockets enter the tree here, exactly as API calls do
-   * through {@link ForSystem}: no route holds a SystemActor's ref, so in cluster mode this is the one routing seam.
+   * Anything else for a system's actor: a handshake's {@link SystemActor.Connect} (answered
+   * {@link SystemActor.UnknownSystem} here when the system is not registered: the one place that decides it),
+   * operational queries. WebSockets enter the tree here, exactly as API calls do through {@link ForSystem}: no route
+   * holds a SystemActor's ref, so in cluster mode this is the one routing seam.
    */
   public record ToSystem(String systemId, SystemActor.Command command) implements Command {}
 
@@ -135,7 +131,6 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         .onMessage(RotateKey.class, this::onRotateKey)
         .onMessage(KeyStored.class, this::onKeyStored)
         .onMessage(ForSystem.class, this::onForSystem)
-        .onMessage(Lookup.class, this::onLookup)
         .onMessage(ToSystem.class, this::onToSystem)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(SystemTerminated.class, this::onSystemTerminated)
@@ -307,21 +302,17 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
     return this;
   }
 
-  private Behavior<Command> onLookup(Lookup m) {
-    m.replyTo().tell(new Found(m.systemId(), systems.containsKey(m.systemId())));
-    return this;
-  }
   private Behavior<Command> onToSystem(ToSystem m) {
     ActorRef<SystemActor.Command> system = systems.get(m.systemId());
     if (restarting.contains(m.systemId())) {
       if (m.command() instanceof SystemActor.Connect c) {
-        c.queue().close(io.pekkosocket.wire.CloseCode.TRY_AGAIN_LATER, "system restarting", false);
+        c.replyTo().tell(new SystemActor.NotAdmitted(io.pekkosocket.wire.CloseCode.TRY_AGAIN_LATER,
+            "system restarting"));
       }
     } else if (system != null) {
       system.tell(m.command());
     } else if (m.command() instanceof SystemActor.Connect c) {
-      // the handshake found it registered; nothing unregisters a system, so this is only a safety net
-      c.queue().close(io.pekkosocket.wire.CloseCode.POLICY, "invalid systemId", false);
+      c.replyTo().tell(new SystemActor.UnknownSystem());
     }
     return this;
   }

@@ -11,6 +11,7 @@ import io.pekkosocket.wire.ApiResult;
 import java.nio.file.Files;
 import java.time.Duration;
 import io.pekkosocket.actors.Deadline;
+import io.pekkosocket.actors.SystemActor;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -67,20 +68,21 @@ class GuardianRegisterTest {
         new io.pekkosocket.auth.KeyRing(), new Metrics(), Faults.NONE, new io.pekkosocket.Admission(0)));
     TestProbe<ApiResult> first = kit.createTestProbe();
     TestProbe<ApiResult> second = kit.createTestProbe();
-    TestProbe<Guardian.Found> found = kit.createTestProbe();
+    TestProbe<SystemActor.Admission> found = kit.createTestProbe();
     CountDownLatch release = holdTheDiskThreads();
     try {
       guardian.tell(new Guardian.Register(id, Deadline.after(Duration.ofSeconds(30)), first.getRef()));
       guardian.tell(new Guardian.Register(id, Deadline.after(Duration.ofSeconds(30)), second.getRef()));
-      guardian.tell(new Guardian.Lookup(id, found.getRef()));
-      assertFalse(found.receiveMessage().registered(), "both registers handled, the write not done yet");
+      guardian.tell(new Guardian.ToSystem(id, new SystemActor.Connect("c1", "", found.getRef())));
+      assertInstanceOf(SystemActor.UnknownSystem.class, found.receiveMessage(),
+          "both registers handled, the write not done yet");
     } finally {
       release.countDown();
     }
     List<ApiResult> results = List.of(first.receiveMessage(), second.receiveMessage());
-    guardian.tell(new Guardian.Lookup(id, found.getRef()));
+    guardian.tell(new Guardian.ToSystem(id, new SystemActor.Connect("c2", "", found.getRef())));
     results = new java.util.ArrayList<>(results);
-    results.add(found.receiveMessage().registered() ? ApiResult.okEmptyList() : null);
+    results.add(found.receiveMessage() instanceof SystemActor.Admitted ? ApiResult.okEmptyList() : null);
     return results;
   }
 

@@ -20,18 +20,25 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * One group (room) of a system. It is the only sender of the group's frames (pushes, 1001, 1002), so every member
- * receives them in the same order. Membership itself is decided by the owning {@link SystemActor}, which sends
- * {@link Join} and {@link Leave} in the order it accepted them and stops the group once its last member has left
+ * receives them in the same order. Membership itself is decided by the owning {@link SystemActor} (its index); a
+ * client's {@link Join} and {@link Leave} come from its ClientActor (or, for a disconnect, from the system), in the
+ * order the system decided them, and the system stops the group once its last member has left
  * and it has handled everything sent to it (a bind before that joins this same actor: one actor per group at a time).
  */
 public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
 
   public sealed interface Command {}
 
-  /** A client joins (first bind). The group sends 1001 to every member, the joiner included. */
+  /**
+   * A client binds (sent by its ClientActor). A new member gets 1001 sent to every member, the joiner included; a
+   * member already only has its attributes updated.
+   */
   public record Join(String clientId, OutboundQueue queue, String userId, String extend) implements Command {}
 
-  /** A member leaves; with {@code notify} the remaining members get 1002. */
+  /**
+   * A member leaves; with {@code notifyOthers} the remaining members get 1002 with {@code userId} and
+   * {@code extend}, or with the attributes it last joined with when those are null (a client actor that was lost).
+   */
   public record Leave(String clientId, String userId, String extend, boolean notifyOthers) implements Command {}
 
   /**
@@ -57,7 +64,9 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private final String systemId;
   private final Faults faults;
   private final boolean notices;
-  private final Map<String, OutboundQueue> members = new LinkedHashMap<>();
+  private final Map<String, Member> members = new LinkedHashMap<>();
+
+  private record Member(OutboundQueue queue, String userId, String extend) {}
 
   /**
    * Failures resume with the member map as it was (see {@link SystemActor#create}). An {@code Error} stops the
@@ -93,15 +102,19 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   }
 
   private Behavior<Command> onJoin(Join m) {
-    if (members.putIfAbsent(m.clientId(), m.queue()) == null && notices) {
+    Member was = members.put(m.clientId(), new Member(m.queue(), m.userId(), m.extend()));
+    if (was == null && notices) {
       fanOut(encoder.membership(Ids.newMessageId(), true, m.clientId(), m.userId(), m.extend()));
     }
     return this;
   }
 
   private Behavior<Command> onLeave(Leave m) {
-    if (members.remove(m.clientId()) != null && m.notifyOthers() && notices) {
-      fanOut(encoder.membership(Ids.newMessageId(), false, m.clientId(), m.userId(), m.extend()));
+    Member was = members.remove(m.clientId());
+    if (was != null && m.notifyOthers() && notices) {
+      String userId = m.userId() != null ? m.userId() : was.userId();
+      String extend = m.extend() != null ? m.extend() : was.extend();
+      fanOut(encoder.membership(Ids.newMessageId(), false, m.clientId(), userId, extend));
     }
     return this;
   }
@@ -136,8 +149,8 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private int fanOut(String text) {
     Frame frame = Frame.text(text);
     int delivered = 0;
-    for (OutboundQueue queue : members.values()) {
-      if (queue.offer(frame)) delivered++;
+    for (Member member : members.values()) {
+      if (member.queue().offer(frame)) delivered++;
     }
     return delivered;
   }

@@ -47,11 +47,33 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   // ---- from connections ----
 
-  /** A connection was accepted; the system registers it and then writes the welcome frame. */
-  public record Connect(String clientId, String userId, OutboundQueue queue) implements Command {}
+  /**
+   * A WebSocket handshake asks to become a client ({@code userId}: the connect token's, or ""). Answered on
+   * {@code replyTo}: {@link Admitted} by the new {@link ClientActor}, or {@link NotAdmitted}.
+   */
+  public record Connect(String clientId, String userId, ActorRef<Admission> replyTo) implements Command {}
 
-  /** A connection ended (sent by the connection's stage, after its {@link Connect}). */
-  public record Disconnected(String clientId, int code) implements Command {}
+  /** How a handshake's {@link Connect} was answered. */
+  public sealed interface Admission {}
+
+  /** A client now exists, its welcome queued: serve {@code queue} on the socket and report to {@code client}. */
+  public record Admitted(ActorRef<ClientActor.Command> client, OutboundQueue queue) implements Admission {}
+
+  /** No client: the socket is upgraded and closed at once with {@code code}. */
+  public record NotAdmitted(int code, String reason) implements Admission {}
+
+  /** The systemId is not registered (decided by the Guardian): the -1001 frame, then 1008. */
+  public record UnknownSystem() implements Admission {}
+
+  /** From a new ClientActor, its welcome queued: the client enters the index. */
+  public record Registered(String clientId, ActorRef<ClientActor.Command> ref, OutboundQueue queue)
+      implements Command {}
+
+  /**
+   * From a ClientActor whose connection ended: it leaves the index and its groups (1002 there, with the client's
+   * {@code userId} and {@code extend}), and the ClientActor is released.
+   */
+  public record Left(String clientId, String userId, String extend) implements Command {}
 
   // ---- the HTTP API ----
 
@@ -108,14 +130,14 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   /** An emptied group has handled everything sent to it up to its {@code emptied}-th time of becoming empty. */
   private record GroupIdle(String groupName, ActorRef<GroupActor.Command> ref, long emptied) implements Command {}
 
-  /** A live connection as the system sees it. */
+  /**
+   * A client's entry in the index: where to send its frames (the data plane) and commands (its ClientActor), and
+   * its memberships. Its identity and attributes are its ClientActor's.
+   */
   private static final class Client {
     final ActorRef<ClientActor.Command> ref;
     final OutboundQueue queue;
     final Set<String> groups = new LinkedHashSet<>();
-    String tokenUserId = "";
-    String userId = "";
-    String extend = "";
     /**
      * Its close has been decided (the socket is closing, or close_client asked for it): for the API it is gone from
      * now on (binds are no-ops, lists leave it out), though its 1002s wait for its ClientActor's stop.
@@ -158,6 +180,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private final String systemId;
   private final Settings settings;
   private final FrameEncoder encoder;
+  private final ClientActor.QueueLimits queueLimits;
   private final Metrics metrics;
   private final Faults faults;
   private final java.util.ArrayDeque<Client> toDrain = new java.util.ArrayDeque<>();
@@ -188,6 +211,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     this.systemId = systemId;
     this.settings = settings;
     this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
+    // the route answers a handshake as soon as it is admitted: a socket not attached long after that never will be
+    this.queueLimits = new ClientActor.QueueLimits(settings.outboundFrames(), settings.outboundBytes(), metrics,
+        settings.askTimeout().plusSeconds(10));
     faults.check("system-start", systemId); // test-only: a failure while the system starts
   }
 
@@ -195,7 +221,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Connect.class, this::onConnect)
-        .onMessage(Disconnected.class, this::onDisconnected)
+        .onMessage(Registered.class, this::onRegistered)
+        .onMessage(Left.class, this::onLeft)
         .onMessage(ClientTerminated.class, this::onClientTerminated)
         .onMessage(GroupTerminated.class, this::onGroupTerminated)
         .onMessage(GroupIdle.class, this::onGroupIdle)
@@ -217,42 +244,49 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Behavior<Command> onConnect(Connect m) {
     if (draining) {
-      m.queue().close(CloseCode.SERVICE_RESTART, "service restart", false);
+      m.replyTo().tell(new NotAdmitted(CloseCode.SERVICE_RESTART, "service restart"));
       return this;
     }
-    if (settings.connectionsPerSystem() > 0 && clients.size() >= settings.connectionsPerSystem()) {
-      m.queue().close(CloseCode.TRY_AGAIN_LATER, "too many connections", false);
+    // every ClientActor counts until it has stopped: one whose connection is ending is not yet replaced
+    if (settings.connectionsPerSystem() > 0 && clientActors >= settings.connectionsPerSystem()) {
+      m.replyTo().tell(new NotAdmitted(CloseCode.TRY_AGAIN_LATER, "too many connections"));
       return this;
     }
-    ActorRef<ClientActor.Command> ref =
-        getContext().spawnAnonymous(ClientActor.create(m.clientId(), m.queue()));
+    ActorRef<ClientActor.Command> ref = getContext().spawnAnonymous(
+        ClientActor.create(m.clientId(), m.userId(), getContext().getSelf(), m.replyTo(), queueLimits, encoder));
     getContext().watchWith(ref, new ClientTerminated(m.clientId()));
     clientActors++;
-    Client client = new Client(ref, m.queue());
-    client.tokenUserId = m.userId();
-    client.userId = m.userId();
-    clients.put(m.clientId(), client);
-    m.queue().admit();
-    m.queue().offer(Frame.text(encoder.welcome(m.clientId())));
+    return this;
+  }
+
+  private Behavior<Command> onRegistered(Registered m) {
+    clients.put(m.clientId(), new Client(m.ref(), m.queue()));
+    if (draining) m.ref().tell(new ClientActor.Close(drain.code(), drain.reason())); // the drain began meanwhile
     getContext().getLog().debug("system {}: client {} connected", systemId, m.clientId());
     return this;
   }
 
-  private Behavior<Command> onDisconnected(Disconnected m) {
-    Client c = clients.get(m.clientId());
+  private Behavior<Command> onLeft(Left m) {
+    Client c = clients.remove(m.clientId());
     if (c != null) {
-      c.leaving = true;
-      c.ref.tell(new ClientActor.ConnectionClosed(m.code()));
+      for (String groupName : c.groups) {
+        leaveGroup(groupName, m.clientId(), m.userId(), m.extend(), !draining);
+      }
+      c.ref.tell(ClientActor.Release.INSTANCE);
     }
     return this;
   }
 
+  /**
+   * A ClientActor stopped. Normally it was released after {@link Left}; one still in the index was lost (an
+   * {@code Error}): it leaves its groups, whose notices carry the attributes it joined them with.
+   */
   private Behavior<Command> onClientTerminated(ClientTerminated m) {
     clientActors--;
     Client c = clients.remove(m.clientId());
     if (c == null) return this;
     for (String groupName : c.groups) {
-      leaveGroup(groupName, m.clientId(), c, !draining);
+      leaveGroup(groupName, m.clientId(), null, null, !draining);
     }
     return this;
   }
@@ -339,20 +373,18 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
           + settings.maxGroupsPerClient() + ")"));
       return this;
     }
-    c.userId = m.userId().isEmpty() ? c.tokenUserId : m.userId(); // a connect token's userId stays by default
-    c.extend = m.extend();
-    Group g;
+    Group g = groups.get(m.groupName());
     if (c.groups.add(m.groupName())) {
-      g = groups.computeIfAbsent(m.groupName(), this::spawnGroup);
+      if (g == null) {
+        g = spawnGroup(m.groupName());
+        groups.put(m.groupName(), g);
+      }
       g.members().add(m.clientId());
-      g.ref().tell(new GroupActor.Join(m.clientId(), c.queue, c.userId, c.extend));
-    } else {
-      g = groups.get(m.groupName());
     }
-    // This actor ran the bind (it passed the deadline check above, so the bind is started and its caller waits);
-    // the group answers it once it has queued the 1001s sent before: a push sent after the answer comes after them.
-    if (g != null) g.ref().tell(new GroupActor.Answer<>(ApiResult.okEmptyList(), m.replyTo()));
-    else m.replyTo().tell(ApiResult.okEmptyList());
+    // The ClientActor sets the client's attributes and sends the group the Join (a no-op but for the attributes if
+    // it is a member already); the group answers once it has queued the 1001s sent before, so a push sent after the
+    // answer comes after them. The bind passed its deadline check above: it is started and its caller waits.
+    c.ref.tell(new ClientActor.Join(g.ref(), m.userId(), m.extend(), m.replyTo()));
     return this;
   }
 
@@ -360,10 +392,15 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     faults.check("system", systemId);
     if (expired(m)) return this;
     Client c = clients.get(m.clientId());
-    if (c != null && c.groups.remove(m.groupName())) {
-      leaveGroup(m.groupName(), m.clientId(), c, !draining);
+    Group g = groups.get(m.groupName());
+    if (c == null || g == null || !c.groups.remove(m.groupName())) {
+      m.replyTo().tell(ApiResult.okEmptyList());
+      return this;
     }
-    m.replyTo().tell(ApiResult.okEmptyList());
+    g.members().remove(m.clientId());
+    // through the ClientActor, which has the attributes for the 1002 and sent the group this client's Join; the
+    // group answers after the Leave, so a group push sent after the answer no longer reaches the client
+    c.ref.tell(new ClientActor.Leave(g.ref(), !draining, m.replyTo(), emptied(m.groupName(), g)));
     return this;
   }
 
@@ -480,13 +517,18 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
    * members see the two actors' frames in opposite orders (PROTOCOL.md "Order"). So the group is asked to answer
    * once it has handled everything sent to it ({@link #onGroupIdle}); a bind before that joins the same actor.
    */
-  private void leaveGroup(String groupName, String clientId, Client c, boolean notify) {
+  private void leaveGroup(String groupName, String clientId, String userId, String extend, boolean notify) {
     Group g = groups.get(groupName);
     if (g == null || !g.members().remove(clientId)) return;
-    g.ref().tell(new GroupActor.Leave(clientId, c.userId, c.extend, notify));
-    if (g.members().isEmpty()) {
-      g.ref().tell(new GroupActor.Answer<>(new GroupIdle(groupName, g.ref(), ++g.emptied), getContext().getSelf()));
-    }
+    g.ref().tell(new GroupActor.Leave(clientId, userId, extend, notify));
+    GroupActor.Command idle = emptied(groupName, g);
+    if (idle != null) g.ref().tell(idle);
+  }
+
+  /** For a group whose last member has just left: the message that asks it to answer once it is idle; else null. */
+  private GroupActor.Command emptied(String groupName, Group g) {
+    if (!g.members().isEmpty()) return null;
+    return new GroupActor.Answer<>(new GroupIdle(groupName, g.ref(), ++g.emptied), getContext().getSelf());
   }
 
   /**

@@ -25,4 +25,9 @@ final class RateLimiter {
     tokens -= 1;
     return true;
   }
+
+  /** Returns one acquisition that turned out not to need the budget. */
+  synchronized void giveBack() {
+    tokens = Math.min(capacity, tokens + 1);
+  }
 }

@@ -4,6 +4,7 @@ import io.pekkosocket.wire.CloseCode;
 import io.pekkosocket.Guardian;
 import io.pekkosocket.Readiness;
 import io.pekkosocket.Settings;
+import io.pekkosocket.actors.ClientActor;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.wire.ApiResult;
@@ -25,6 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -71,8 +73,7 @@ public final class SocketRoutes extends AllDirectives {
     this.envelopes = envelopes;
     this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
     this.limits = new ConnectionStage.Limits(settings.pingInterval(), settings.idleTimeout(), settings.maxFrame(),
-        settings.outboundFrames(), settings.outboundBytes(), settings.closeTimeout(), settings.inboundRate(),
-        settings.inboundBurst());
+        settings.closeTimeout(), settings.inboundRate(), settings.inboundBurst());
     this.askTimeout = settings.askTimeout();
   }
 
@@ -114,14 +115,22 @@ public final class SocketRoutes extends AllDirectives {
           : token.filter(c -> c.isAdmin() || Tokens.SYSTEM.equals(c.role())).isPresent();
       if (tokenRefused) return refused("unauthorized", upgrade.get(), -1002, "unauthorized");
       String connectUserId = settings.requireConnectToken() && token.get().userId() != null ? token.get().userId() : "";
-      return onSuccess(lookup(systemId), found -> {
-        if (!found.registered()) return refused("unknown_system", upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM);
-        // only an upgrade that passed every cheap check spends the server-wide budget (M8)
-        if (!handshakes.tryAcquire()) {
-          metrics.handshakeFailed("rate_limited");
+      // only an upgrade that passed every cheap check spends the server-wide budget (M8); an unknown system gives
+      // its share back and spends the refusals' budget instead
+      if (!handshakes.tryAcquire()) {
+        metrics.handshakeFailed("rate_limited");
+        return busy();
+      }
+      return onSuccess(connect(systemId, connectUserId), admission -> {
+        if (admission.isEmpty()) { // no answer within the ask timeout: nothing was upgraded
+          metrics.handshakeFailed("timeout");
           return busy();
         }
-        return complete(accept(upgrade.get(), systemId, connectUserId));
+        SystemActor.Admission a = admission.get();
+        if (a instanceof SystemActor.Admitted admitted) return complete(accept(upgrade.get(), admitted));
+        if (a instanceof SystemActor.NotAdmitted n) return complete(closeAtOnce(upgrade.get(), n));
+        handshakes.giveBack();
+        return refused("unknown_system", upgrade.get(), -1001, ApiResult.UNKNOWN_SYSTEM);
       });
     }));
   }
@@ -150,24 +159,56 @@ public final class SocketRoutes extends AllDirectives {
         .orElse(null);
   }
 
-  private CompletionStage<Guardian.Found> lookup(String systemId) {
-    return AskPattern.ask(guardian, r -> new Guardian.Lookup(systemId, r), askTimeout, system.scheduler());
+  /**
+   * Asks the system for a client, through the Guardian like any API call: it answers with the new client's queue,
+   * a close code, or that the system is unknown. Empty when no answer came within the ask timeout (a client made
+   * meanwhile is never attached, and ends at its attach timeout).
+   */
+  private CompletionStage<Optional<SystemActor.Admission>> connect(String systemId, String userId) {
+    String clientId = Ids.newClientId(settings.nodeId());
+    CompletionStage<SystemActor.Admission> answer = AskPattern.ask(guardian,
+        r -> new Guardian.ToSystem(systemId, new SystemActor.Connect(clientId, userId, r)), askTimeout,
+        system.scheduler());
+    return answer.handle((a, failure) -> Optional.ofNullable(failure == null ? a : null));
   }
 
-  /** Accepts the upgrade; the connection enters its system through the Guardian, like an API call. */
-  private org.apache.pekko.http.javadsl.model.HttpResponse accept(Upgrade upgrade, String systemId, String userId) {
-    String clientId = Ids.newClientId(settings.nodeId());
-    ConnectionStage stage = new ConnectionStage(clientId, limits, new ConnectionStage.Listener() {
+  /** Serves an admitted client's queue on the upgraded socket; the stage reports to the ClientActor. */
+  private HttpResponse accept(Upgrade upgrade, SystemActor.Admitted admitted) {
+    ActorRef<ClientActor.Command> client = admitted.client();
+    ConnectionStage stage = new ConnectionStage(admitted.queue(), limits, new ConnectionStage.Listener() {
       @Override
       public void opened(OutboundQueue queue) {
         metrics.connectionOpened(queue);
-        guardian.tell(new Guardian.ToSystem(systemId, new SystemActor.Connect(clientId, userId, queue)));
+        client.tell(ClientActor.Attached.INSTANCE);
       }
 
       @Override
       public void closed(OutboundQueue queue, int code, String reason) {
         metrics.connectionClosed(queue, code);
-        guardian.tell(new Guardian.ToSystem(systemId, new SystemActor.Disconnected(clientId, code)));
+        client.tell(new ClientActor.ConnectionClosed(code));
+      }
+
+      @Override
+      public void ended(OutboundQueue queue) {
+        metrics.connectionEnded(queue);
+      }
+    }, metrics);
+    return upgrade.accept(stage);
+  }
+
+  /** Not admitted (draining, too many connections): upgraded, then closed with the system's code at once. */
+  private HttpResponse closeAtOnce(Upgrade upgrade, SystemActor.NotAdmitted n) {
+    OutboundQueue queue = new OutboundQueue(1, 1, metrics);
+    queue.close(n.code(), n.reason(), false);
+    ConnectionStage stage = new ConnectionStage(queue, limits, new ConnectionStage.Listener() {
+      @Override
+      public void opened(OutboundQueue queue) {
+        metrics.connectionOpened(queue);
+      }
+
+      @Override
+      public void closed(OutboundQueue queue, int code, String reason) {
+        metrics.connectionClosed(queue, code);
       }
 
       @Override
@@ -181,14 +222,13 @@ public final class SocketRoutes extends AllDirectives {
   /** Upgrades, writes the refusal frame, then closes with 1008. */
   private org.apache.pekko.http.javadsl.model.HttpResponse refuse(Upgrade upgrade, int code,
       String msg) {
-    String frame = encoder.refusal(code, msg);
-    ConnectionStage stage = new ConnectionStage("", limits, new ConnectionStage.Listener() {
+    OutboundQueue queue = new OutboundQueue(2, Long.MAX_VALUE, FrameCounters.NONE);
+    queue.offer(Frame.text(encoder.refusal(code, msg)));
+    queue.close(CloseCode.POLICY, code == -1002 ? "unauthorized"
+        : msg.equals(ApiResult.NO_SYSTEM_ID) ? "systemId required" : "invalid systemId", true);
+    ConnectionStage stage = new ConnectionStage(queue, limits, new ConnectionStage.Listener() {
       @Override
-      public void opened(OutboundQueue queue) {
-        queue.offer(Frame.text(frame));
-        queue.close(CloseCode.POLICY, code == -1002 ? "unauthorized"
-            : msg.equals(ApiResult.NO_SYSTEM_ID) ? "systemId required" : "invalid systemId", true);
-      }
+      public void opened(OutboundQueue queue) {}
 
       @Override
       public void closed(OutboundQueue queue, int closeCode, String reason) {}

@@ -51,8 +51,8 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
   }
 
   /** How a connection behaves; from {@code socket.ws}. */
-  public record Limits(Duration pingInterval, Duration idleTimeout, long maxFrame, int maxFrames,
-      long maxBytes, Duration closeTimeout, int inboundRate, int inboundBurst) {}
+  public record Limits(Duration pingInterval, Duration idleTimeout, long maxFrame, Duration closeTimeout,
+      int inboundRate, int inboundBurst) {}
 
   /**
    * Ends a connection that cannot be closed gracefully (the close timeout ran out, or the peer is not reading):
@@ -76,14 +76,15 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
   private final Outlet<FrameEvent> out = Outlet.create("ConnectionStage.out");
   private final FlowShape<FrameEvent, FrameEvent> shape = FlowShape.of(in, out);
 
-  private final String clientId;
+  private final OutboundQueue queue;
   private final Limits limits;
   private final Listener listener;
   private final FrameCounters counters;
 
-  public ConnectionStage(String clientId, Limits limits, Listener listener, FrameCounters counters) {
+  /** A stage that serves {@code queue} (made by the connection's ClientActor, or a refusal's own) on one socket. */
+  public ConnectionStage(OutboundQueue queue, Limits limits, Listener listener, FrameCounters counters) {
     this.counters = counters;
-    this.clientId = clientId;
+    this.queue = queue;
     this.limits = limits;
     this.listener = listener;
   }
@@ -99,7 +100,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
   }
 
   private final class Logic extends TimerGraphStageLogic {
-    private final OutboundQueue queue;
+    private final OutboundQueue.Wakeups wakeups;
     private final long idleNanos = limits.idleTimeout().toNanos();
     private final double tokensPerNano = limits.inboundRate() / 1e9;
 
@@ -135,7 +136,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       super(shape);
       AsyncCallback<Object> frameAvailable = createAsyncCallback(x -> tryPush());
       AsyncCallback<CloseRequest> closeRequested = createAsyncCallback(this::onCloseRequest);
-      queue = new OutboundQueue(clientId, limits.maxFrames(), limits.maxBytes(), new OutboundQueue.Wakeups() {
+      wakeups = new OutboundQueue.Wakeups() {
         @Override
         public void frameAvailable() {
           frameAvailable.invoke(Boolean.TRUE);
@@ -145,7 +146,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         public void closeRequested(int code, String reason, boolean flush) {
           closeRequested.invoke(new CloseRequest(code, reason, flush));
         }
-      }, counters);
+      };
 
       setHandler(in, new AbstractInHandler() {
         @Override
@@ -187,6 +188,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       pull(in);
       scheduleAtFixedRate(PING_TIMER, limits.pingInterval(), limits.pingInterval());
       scheduleOnce(IDLE_TIMER, limits.idleTimeout());
+      queue.attach(wakeups);
       listener.opened(queue);
     }
 
@@ -233,10 +235,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         }
       } else if (IDLE_TIMER.equals(key)) {
         long idle = System.nanoTime() - lastActivity;
-        if (!queue.admitted()) {
-          // no system took it in within the idle timeout: its Connect was lost (a system failed at that moment)
-          decideClose(CloseCode.INTERNAL_ERROR, "internal error", false);
-        } else if (idle >= idleNanos) {
+        if (idle >= idleNanos) {
           decideClose(CloseCode.GOING_AWAY, "heartbeat timeout", false);
         } else {
           scheduleOnce(IDLE_TIMER, Duration.ofNanos(idleNanos - idle));

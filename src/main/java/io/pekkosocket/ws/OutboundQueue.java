@@ -11,8 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * limits (frames or bytes, whichever is reached first) is refused and the connection is closed with 1013, after the
  * frames already accepted: a slow consumer never holds more than the limits nor delays anyone else.
  *
- * <p>Only the connection's stage ({@link ConnectionStage}) takes frames out. It is woken once whenever the queue
- * goes from empty to non-empty, so a burst costs one wake-up, not one per frame.
+ * <p>The queue belongs to the connection's {@code ClientActor}, which makes it (and queues the welcome) before the
+ * client can be sent anything; a socket's {@link ConnectionStage} attaches to it when it starts and is the only
+ * consumer. Frames and a close request that come before the stage attaches wait for it. The stage is woken once
+ * whenever the queue goes from empty to non-empty, so a burst costs one wake-up, not one per frame.
  */
 public final class OutboundQueue {
 
@@ -23,30 +25,37 @@ public final class OutboundQueue {
     void closeRequested(int code, String reason, boolean flush);
   }
 
-  private final String clientId;
   private final int maxFrames;
   private final long maxBytes;
   private final ConcurrentLinkedQueue<Frame> frames = new ConcurrentLinkedQueue<>();
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicLong bytes = new AtomicLong();
   private volatile boolean closed;
-  /** A system has taken the connection in (and queued its welcome). */
-  private volatile boolean admitted;
   /** Frames the stage holds outside the queue that count against the same limits (the one pending pong). */
   private volatile int reservedFrames;
-  private final Wakeups wakeups;
+  /** The attached stage; null until one attaches. */
+  private volatile Wakeups wakeups;
+  /** A close asked for before a stage attached: handed to it when it does. */
+  private CloseRequest pendingClose;
   private final FrameCounters counters;
 
-  public OutboundQueue(String clientId, int maxFrames, long maxBytes, Wakeups wakeups, FrameCounters counters) {
+  private record CloseRequest(int code, String reason, boolean flush) {}
+
+  public OutboundQueue(int maxFrames, long maxBytes, FrameCounters counters) {
     this.counters = counters;
-    this.clientId = clientId;
     this.maxFrames = maxFrames;
     this.maxBytes = maxBytes;
-    this.wakeups = wakeups;
   }
 
-  public String clientId() {
-    return clientId;
+  /**
+   * The consumer (a socket's stage) of this queue from now on. Frames queued before are taken when it first pulls;
+   * a close asked for before is handed over at once.
+   */
+  public synchronized void attach(Wakeups stage) {
+    if (wakeups != null) throw new IllegalStateException("a stage is attached already");
+    wakeups = stage;
+    if (pendingClose != null) stage.closeRequested(pendingClose.code(), pendingClose.reason(), pendingClose.flush());
+    pendingClose = null;
   }
 
   /**
@@ -67,7 +76,10 @@ public final class OutboundQueue {
     }
     frames.add(frame);
     counters.accepted();
-    if (pending.getAndIncrement() == 0) wakeups.frameAvailable();
+    if (pending.getAndIncrement() == 0) {
+      Wakeups stage = wakeups;
+      if (stage != null) stage.frameAvailable(); // else the stage takes it on its first pull
+    }
     return true;
   }
 
@@ -103,22 +115,11 @@ public final class OutboundQueue {
    * Asks the connection to close with the given code. With {@code flush} the frames already accepted are written
    * first; without it they are dropped. Later offers are refused. Only the first request counts.
    */
-  public void close(int code, String reason, boolean flush) {
+  public synchronized void close(int code, String reason, boolean flush) {
     if (closed) return;
     closed = true;
-    wakeups.closeRequested(code, reason, flush);
-  }
-
-  /**
-   * The owning system has registered the connection. A connection no system ever admits (its Connect was lost with
-   * a system that failed at that moment) is closed with 1011 by its stage instead of staying open unwelcomed.
-   */
-  public void admit() {
-    admitted = true;
-  }
-
-  boolean admitted() {
-    return admitted;
+    if (wakeups != null) wakeups.closeRequested(code, reason, flush);
+    else pendingClose = new CloseRequest(code, reason, flush);
   }
 
   public boolean isClosed() {

@@ -1,55 +1,146 @@
 package io.pekkosocket.actors;
 
-import io.pekkosocket.wire.CloseCode;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.pekkosocket.wire.ApiResult;
+import io.pekkosocket.wire.CloseCode;
+import io.pekkosocket.wire.FrameEncoder;
+import io.pekkosocket.ws.Frame;
+import io.pekkosocket.ws.FrameCounters;
 import io.pekkosocket.ws.OutboundQueue;
+import java.time.Duration;
+import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+/** The ClientActor's duties, with probes for its system, its group and the handshake it answers. */
 class ClientActorTest {
   static final ActorTestKit kit = ActorTestKit.create();
+  static final FrameEncoder ENCODER = new FrameEncoder(true, true);
 
   @AfterAll
   static void cleanup() {
     kit.shutdownTestKit();
   }
 
-  @Test
-  void closeAsksTheConnectionToCloseWithTheCode() {
-    TestQueues.Recorded r = new TestQueues.Recorded();
-    OutboundQueue o = TestQueues.queue("c", r, 16);
-    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", o));
-    TestProbe<Object> probe = kit.createTestProbe();
-    c.tell(new ClientActor.Close(CloseCode.NORMAL, "closed by server"));
-    probe.awaitAssert(() -> {
-      assertEquals(CloseCode.NORMAL, r.closedWith.get());
-      return null;
-    });
-    assertTrue(o.isClosed());
-    assertFalse(o.offer(io.pekkosocket.ws.Frame.text("{}")), "a closing queue refuses frames");
+  private final TestProbe<SystemActor.Command> system = kit.createTestProbe();
+  private final TestProbe<SystemActor.Admission> handshake = kit.createTestProbe();
+  private final TestProbe<GroupActor.Command> group = kit.createTestProbe();
+  private final TestProbe<ApiResult> caller = kit.createTestProbe();
+
+  /** A client as its system spawns it, with {@code attachTimeout}; returns it once it has answered the handshake. */
+  private ActorRef<ClientActor.Command> spawn(String tokenUserId, Duration attachTimeout) {
+    return kit.spawn(ClientActor.create("c", tokenUserId, system.getRef(), handshake.getRef(),
+        new ClientActor.QueueLimits(16, 1 << 20, FrameCounters.NONE, attachTimeout), ENCODER));
+  }
+
+  /** Spawns, checks the start, and plays the socket: attached with {@code socket}'s wake-ups. */
+  private ActorRef<ClientActor.Command> attached(String tokenUserId, OutboundQueue.Wakeups socket) {
+    ActorRef<ClientActor.Command> c = spawn(tokenUserId, Duration.ofMinutes(1));
+    SystemActor.Admitted admitted = handshake.expectMessageClass(SystemActor.Admitted.class);
+    system.expectMessageClass(SystemActor.Registered.class);
+    admitted.queue().attach(socket);
+    c.tell(ClientActor.Attached.INSTANCE);
+    return c;
   }
 
   @Test
-  void stopsWhenTheConnectionEnds() {
-    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", TestQueues.queue("c")));
-    TestProbe<Object> probe = kit.createTestProbe();
+  void itQueuesTheWelcomeBeforeItEntersTheIndexAndAnswersTheHandshakeWithItsQueue() {
+    ActorRef<ClientActor.Command> c = spawn("", Duration.ofMinutes(1));
+    SystemActor.Registered registered = system.expectMessageClass(SystemActor.Registered.class);
+    assertEquals("c", registered.clientId());
+    assertEquals(c, registered.ref());
+    assertEquals(1, registered.queue().depth(), "the welcome is queued before the system can send anything");
+    SystemActor.Admitted admitted = handshake.expectMessageClass(SystemActor.Admitted.class);
+    assertSame(registered.queue(), admitted.queue());
+    assertEquals(c, admitted.client());
+    assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":{\"clientId\":\"c\"}}\n", admitted.queue().take().text());
+  }
+
+  @Test
+  void closeAsksTheConnectionToCloseWithTheCode() {
+    TestQueues.Recorded socket = new TestQueues.Recorded();
+    ActorRef<ClientActor.Command> c = attached("", socket);
+    c.tell(new ClientActor.Close(CloseCode.NORMAL, "closed by server"));
+    caller.awaitAssert(() -> {
+      assertEquals(CloseCode.NORMAL, socket.closedWith.get());
+      return null;
+    });
+  }
+
+  @Test
+  void aBindSetsTheAttributesJoinsTheGroupAndHasTheGroupAnswer() {
+    ActorRef<ClientActor.Command> c = attached("token-user", new TestQueues.Recorded());
+    c.tell(new ClientActor.Join(group.getRef(), "", "e1", caller.getRef()));
+    GroupActor.Join join = group.expectMessageClass(GroupActor.Join.class);
+    assertEquals(List.of("c", "token-user", "e1"), List.of(join.clientId(), join.userId(), join.extend()),
+        "an empty userId keeps the connect token's");
+    GroupActor.Answer<?> answer = group.expectMessageClass(GroupActor.Answer.class);
+    assertEquals(ApiResult.okEmptyList(), answer.message());
+    assertEquals(caller.getRef(), answer.replyTo());
+
+    c.tell(new ClientActor.Join(group.getRef(), "u2", "e2", caller.getRef()));
+    join = group.expectMessageClass(GroupActor.Join.class);
+    assertEquals(List.of("u2", "e2"), List.of(join.userId(), join.extend()));
+    group.expectMessageClass(GroupActor.Answer.class);
+  }
+
+  @Test
+  void anUnbindLeavesWithTheLastBindsAttributesThenTheGroupAnswersThenTheSystemsIdleCheck() {
+    ActorRef<ClientActor.Command> c = attached("", new TestQueues.Recorded());
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef()));
+    group.expectMessageClass(GroupActor.Join.class);
+    group.expectMessageClass(GroupActor.Answer.class);
+    GroupActor.Command idleCheck = GroupActor.Stop.INSTANCE; // stands for the system's message
+    c.tell(new ClientActor.Leave(group.getRef(), true, caller.getRef(), idleCheck));
+    assertEquals(new GroupActor.Leave("c", "u", "x", true), group.expectMessageClass(GroupActor.Leave.class));
+    assertEquals(caller.getRef(), group.expectMessageClass(GroupActor.Answer.class).replyTo());
+    assertEquals(idleCheck, group.receiveMessage());
+  }
+
+  @Test
+  void theDisconnectIsReportedOnceWithTheAttributesAndTheActorStopsWhenReleased() {
+    ActorRef<ClientActor.Command> c = attached("", new TestQueues.Recorded());
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef()));
+    group.expectMessageClass(GroupActor.Join.class);
+    group.expectMessageClass(GroupActor.Answer.class);
     c.tell(new ClientActor.ConnectionClosed(CloseCode.ABNORMAL));
-    probe.expectTerminated(c);
+    c.tell(new ClientActor.ConnectionClosed(CloseCode.ABNORMAL));
+    assertEquals(new SystemActor.Left("c", "u", "x"), system.expectMessageClass(SystemActor.Left.class));
+
+    // a bind the system forwarded before it heard of the disconnect: answered, and nothing announced
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef()));
+    assertEquals(ApiResult.okEmptyList(), caller.receiveMessage());
+    group.expectNoMessage(Duration.ofMillis(100));
+    system.expectNoMessage(Duration.ofMillis(100)); // the second report was not passed on
+
+    c.tell(ClientActor.Release.INSTANCE);
+    system.expectTerminated(c);
+  }
+
+  @Test
+  void aSocketThatNeverAttachesEndsTheClientAtTheAttachTimeout() {
+    ActorRef<ClientActor.Command> c = spawn("", Duration.ofMillis(200));
+    SystemActor.Admitted admitted = handshake.expectMessageClass(SystemActor.Admitted.class);
+    system.expectMessageClass(SystemActor.Registered.class);
+    assertEquals(new SystemActor.Left("c", "", ""), system.expectMessageClass(SystemActor.Left.class,
+        Duration.ofSeconds(5)));
+    assertTrue(admitted.queue().isClosed(), "its queue refuses frames from now on");
+    assertFalse(admitted.queue().offer(Frame.text("{}")));
+    c.tell(ClientActor.Release.INSTANCE);
+    system.expectTerminated(c);
   }
 
   @Test
   void stoppedWithItsSocketOpenItClosesItWith1011() {
-    TestQueues.Recorded r = new TestQueues.Recorded();
-    OutboundQueue o = TestQueues.queue("c", r, 16);
-    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", o));
-    TestProbe<Object> probe = kit.createTestProbe();
+    TestQueues.Recorded socket = new TestQueues.Recorded();
+    ActorRef<ClientActor.Command> c = attached("", socket);
     kit.stop(c); // as when its SystemActor is lost
-    probe.awaitAssert(() -> {
-      assertEquals(CloseCode.INTERNAL_ERROR, r.closedWith.get());
+    caller.awaitAssert(() -> {
+      assertEquals(CloseCode.INTERNAL_ERROR, socket.closedWith.get());
       return null;
     });
   }

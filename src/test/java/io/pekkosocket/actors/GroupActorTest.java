@@ -28,8 +28,8 @@ class GroupActorTest {
   @Test
   void joinNotifiesAllMembersIncludingJoinerOnlyOnce() {
     ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
-    OutboundQueue a = TestQueues.queue("a");
-    OutboundQueue b = TestQueues.queue("b");
+    OutboundQueue a = TestQueues.queue();
+    OutboundQueue b = TestQueues.queue();
     g.tell(new GroupActor.Join("a", a, "ua", "ea"));
     g.tell(new GroupActor.Join("b", b, "ub", ""));
     g.tell(new GroupActor.Join("b", b, "ub", "")); // already a member: nothing
@@ -49,8 +49,8 @@ class GroupActorTest {
   void sendCountsAcceptedQueuesAndLeaveNotifiesTheRest() {
     ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
     TestQueues.Recorded full = new TestQueues.Recorded();
-    OutboundQueue a = TestQueues.queue("a");
-    OutboundQueue tiny = TestQueues.queue("tiny", full, 1);
+    OutboundQueue a = TestQueues.queue();
+    OutboundQueue tiny = TestQueues.queue(1, full);
     g.tell(new GroupActor.Join("a", a, "", ""));
     g.tell(new GroupActor.Join("tiny", tiny, "", "")); // its own 1001 fills its queue of one
     TestProbe<ApiResult> reply = kit.createTestProbe();
@@ -71,8 +71,8 @@ class GroupActorTest {
   @Test
   void leaveWithoutNotifyAndNoticesOffSendNothing() {
     ActorRef<GroupActor.Command> quiet = kit.spawn(GroupActor.create("s", enc, false, io.pekkosocket.ops.Faults.NONE));
-    OutboundQueue a = TestQueues.queue("a");
-    OutboundQueue b = TestQueues.queue("b");
+    OutboundQueue a = TestQueues.queue();
+    OutboundQueue b = TestQueues.queue();
     quiet.tell(new GroupActor.Join("a", a, "", ""));
     quiet.tell(new GroupActor.Join("b", b, "", ""));
     quiet.tell(new GroupActor.Leave("b", "", "", true));
@@ -105,7 +105,7 @@ class GroupActorTest {
   void aSendPastItsDeadlineIsAnsweredBusyAndSendsNothing() {
     FrameEncoder enc = new FrameEncoder(true, true);
     ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
-    OutboundQueue a = TestQueues.queue("a");
+    OutboundQueue a = TestQueues.queue();
     g.tell(new GroupActor.Join("a", a, "", ""));
     TestProbe<ApiResult> reply = kit.createTestProbe();
     g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), new Deadline(System.nanoTime() - 1),

@@ -91,10 +91,8 @@ class OrderTest {
   void aPushSentOnceABindIsAnsweredArrivesAfterTheBindsOwn1001() throws Exception {
     ActorRef<SystemActor.Command> s = newSystem();
     TestQueues.Holding hold = new TestQueues.Holding();
-    OutboundQueue m = TestQueues.queue("m", hold);
-    OutboundQueue a = TestQueues.queue("a");
-    s.tell(new SystemActor.Connect("m", "", m));
-    s.tell(new SystemActor.Connect("a", "", a));
+    OutboundQueue m = TestQueues.connect(kit, s, "m", "", hold).queue();
+    OutboundQueue a = TestQueues.connect(kit, s, "a").queue();
     call(s, new SystemActor.Bind("m", "g", "um", "", LATER, reply.getRef()));
     call(s, new SystemActor.SendToGroup("g", push("p0"), LATER, reply.getRef())); // answered by g: m's 1001 is queued
     assertEquals(List.of("welcome m", "1001 m", "p0"), labels(m));
@@ -133,16 +131,16 @@ class OrderTest {
    * M6: a group emptied and bound again while its actor is still fanning out is served by that same actor, never by
    * a second one in parallel, so both members see the group's frames in one order. The group is held while it
    * offers P1 to m1 (before m2); both members unbind and bind again and P2 is sent. Before the fix a second
-   * GroupActor served the new binds and P2 at once, so m2 could get P2 before P1 while m1 got P1 before P2.
+   * GroupActor served the new binds and P2 at once, so m2 could get P2 before P1 while m1 got P1 before P2. The
+   * binds reach the group through the clients' actors, so the calls sent together (none awaiting the other) have no
+   * order among themselves; the test asserts what must hold whatever their order.
    */
   @Test
   void aGroupBoundAgainWhileItsActorIsBusyKeepsOneOrderForAllMembers() throws Exception {
     ActorRef<SystemActor.Command> s = newSystem();
     TestQueues.Holding hold = new TestQueues.Holding();
-    OutboundQueue m1 = TestQueues.queue("m1", hold);
-    OutboundQueue m2 = TestQueues.queue("m2");
-    s.tell(new SystemActor.Connect("m1", "", m1));
-    s.tell(new SystemActor.Connect("m2", "", m2));
+    OutboundQueue m1 = TestQueues.connect(kit, s, "m1", "", hold).queue();
+    OutboundQueue m2 = TestQueues.connect(kit, s, "m2").queue();
     call(s, new SystemActor.Bind("m1", "g", "u1", "", LATER, reply.getRef()));
     call(s, new SystemActor.Bind("m2", "g", "u2", "", LATER, reply.getRef()));
     call(s, new SystemActor.SendToGroup("g", push("p0"), LATER, reply.getRef()));
@@ -173,9 +171,14 @@ class OrderTest {
     List<String> commonAtM2 = new ArrayList<>(atM2);
     commonAtM2.retainAll(atM1);
     assertEquals(common, commonAtM2, "one order for both members: " + atM1 + " / " + atM2);
-    assertEquals(List.of("p1", "1001 m1", "1001 m2", "p2", "p3"), atM1);
-    assertEquals(List.of("p1", "1002 m1", "1001 m2", "p2", "p3"), atM2);
-
+    // The unbinds, binds and P2 were sent together (none waited for an answer), so how the membership notices and
+    // P2 interleave is not defined (docs/PROTOCOL.md "Order"); what each member must see is P1 first (its fan-out
+    // was under way), each back in the group (its own 1001) before P3, and P2 (if it reached them) between P1 and P3.
+    for (List<String> at : List.of(atM1, atM2)) {
+      assertEquals("p1", at.get(0), at.toString());
+      assertEquals("p3", at.get(at.size() - 1), at.toString());
+    }
+    assertTrue(atM1.contains("1001 m1") && atM2.contains("1001 m2"), "each bound again: " + atM1 + " / " + atM2);
     // the group still stops once its last member has left (and it has handled everything sent to it)
     call(s, new SystemActor.Unbind("m1", "g", LATER, reply.getRef()));
     call(s, new SystemActor.Unbind("m2", "g", LATER, reply.getRef()));

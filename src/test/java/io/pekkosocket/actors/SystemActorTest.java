@@ -51,8 +51,8 @@ class SystemActorTest {
   @Test
   void connectRegistersTheClientBeforeQueueingTheWelcome() {
     ActorRef<SystemActor.Command> s = newSystem();
-    OutboundQueue o = TestQueues.queue("n1.a");
-    s.tell(new SystemActor.Connect("n1.a", "", o));
+    TestQueues.Connected oc = TestQueues.connect(kit, s, "n1.a");
+    OutboundQueue o = oc.queue();
     ApiResult r = call(s, new SystemActor.SendToClient("n1.a", PUSH, LATER, reply.getRef()));
     assertTrue(((ApiResult.ClientDelivery) r.data()).delivered());
     List<String> frames = TestQueues.taken(o);
@@ -64,10 +64,10 @@ class SystemActorTest {
   @Test
   void bindCreatesGroupsAndDisconnectRemovesEverything() {
     ActorRef<SystemActor.Command> s = newSystem();
-    OutboundQueue a = TestQueues.queue("a");
-    OutboundQueue b = TestQueues.queue("b");
-    s.tell(new SystemActor.Connect("a", "", a));
-    s.tell(new SystemActor.Connect("b", "", b));
+    TestQueues.Connected ac = TestQueues.connect(kit, s, "a");
+    OutboundQueue a = ac.queue();
+    TestQueues.Connected bc = TestQueues.connect(kit, s, "b");
+    OutboundQueue b = bc.queue();
     call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef()));
     call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef()));
     call(s, new SystemActor.Bind("b", "h", "ub", "", LATER, reply.getRef()));
@@ -78,7 +78,7 @@ class SystemActorTest {
     assertEquals(new ApiResult.AllGroups(Map.of("g", List.of("a", "b"), "h", List.of("b"))), all.data());
 
     TestQueues.taken(a);
-    s.tell(new SystemActor.Disconnected("b", 1000));
+    bc.disconnect(1000);
     // await the condition: b's ClientActor stops, its groups are cleaned up, h (now empty) is gone
     TestProbe<Object> waiter = kit.createTestProbe();
     waiter.awaitAssert(() -> {
@@ -95,7 +95,7 @@ class SystemActorTest {
   @Test
   void groupsPerClientLimitIsEnforced() {
     ActorRef<SystemActor.Command> s = newSystem();
-    s.tell(new SystemActor.Connect("a", "", TestQueues.queue("a")));
+    TestQueues.connect(kit, s, "a");
     assertEquals(0, call(s, new SystemActor.Bind("a", "g1", "", "", LATER, reply.getRef())).code());
     assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef())).code());
     assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef())).code(), "rebind is fine");
@@ -107,8 +107,8 @@ class SystemActorTest {
   @Test
   void sendToClientsAndSystemCountAcceptedQueues() {
     ActorRef<SystemActor.Command> s = newSystem();
-    s.tell(new SystemActor.Connect("a", "", TestQueues.queue("a")));
-    s.tell(new SystemActor.Connect("b", "", TestQueues.queue("b")));
+    TestQueues.connect(kit, s, "a");
+    TestQueues.connect(kit, s, "b");
     ApiResult many = call(s, new SystemActor.SendToClients(List.of("a", "b", "zz", "a"), PUSH, LATER, reply.getRef()));
     ApiResult.ClientsDelivery d = (ApiResult.ClientsDelivery) many.data();
     assertEquals(2, d.delivered());
@@ -124,10 +124,10 @@ class SystemActorTest {
     ActorRef<SystemActor.Command> s = newSystem();
     TestQueues.Recorded ra = new TestQueues.Recorded();
     TestQueues.Recorded rb = new TestQueues.Recorded();
-    OutboundQueue a = TestQueues.queue("a", ra, 64);
-    OutboundQueue b = TestQueues.queue("b", rb, 64);
-    s.tell(new SystemActor.Connect("a", "", a));
-    s.tell(new SystemActor.Connect("b", "", b));
+    TestQueues.Connected ac = TestQueues.connect(kit, s, "a", "", ra);
+    OutboundQueue a = ac.queue();
+    TestQueues.Connected bc = TestQueues.connect(kit, s, "b", "", rb);
+    OutboundQueue b = bc.queue();
     call(s, new SystemActor.Bind("a", "g", "", "", LATER, reply.getRef()));
     call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef()));
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by the group: joins are done
@@ -139,7 +139,7 @@ class SystemActorTest {
       assertEquals(CloseCode.SERVICE_RESTART, rb.closedWith.get());
       return null;
     });
-    s.tell(new SystemActor.Disconnected("b", CloseCode.SERVICE_RESTART));
+    bc.disconnect(CloseCode.SERVICE_RESTART);
     waiter.awaitAssert(() -> {
       assertEquals(1, statsOf(s).clients());
       return null;
@@ -159,10 +159,10 @@ class SystemActorTest {
   @Test
   void aCommandPastItsDeadlineIsAnsweredBusyAndDoesNothing() {
     ActorRef<SystemActor.Command> s = newSystem();
-    OutboundQueue a = TestQueues.queue("a");
-    OutboundQueue b = TestQueues.queue("b");
-    s.tell(new SystemActor.Connect("a", "", a));
-    s.tell(new SystemActor.Connect("b", "", b));
+    TestQueues.Connected ac = TestQueues.connect(kit, s, "a");
+    OutboundQueue a = ac.queue();
+    TestQueues.Connected bc = TestQueues.connect(kit, s, "b");
+    OutboundQueue b = bc.queue();
     assertEquals(0, call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef())).code());
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by g after b's 1001
     TestQueues.taken(a);
@@ -190,12 +190,12 @@ class SystemActorTest {
   @Test
   void aClientWhoseCloseIsDecidedIsGoneForTheApi() {
     ActorRef<SystemActor.Command> s = newSystem();
-    OutboundQueue a = TestQueues.queue("a");
-    OutboundQueue b = TestQueues.queue("b");
-    OutboundQueue c = TestQueues.queue("c");
-    s.tell(new SystemActor.Connect("a", "", a));
-    s.tell(new SystemActor.Connect("b", "", b));
-    s.tell(new SystemActor.Connect("c", "", c));
+    TestQueues.Connected ac = TestQueues.connect(kit, s, "a");
+    OutboundQueue a = ac.queue();
+    TestQueues.Connected bc = TestQueues.connect(kit, s, "b");
+    OutboundQueue b = bc.queue();
+    TestQueues.Connected cc = TestQueues.connect(kit, s, "c");
+    OutboundQueue c = cc.queue();
     call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef()));
     call(s, new SystemActor.Bind("c", "g", "uc", "", LATER, reply.getRef()));
 
@@ -207,7 +207,7 @@ class SystemActorTest {
         call(s, new SystemActor.GetAllGroups(LATER, reply.getRef())).data());
 
     // a socket that has ended: a bind in the window before its ClientActor stops announces nothing
-    s.tell(new SystemActor.Disconnected("b", 1006));
+    bc.disconnect(1006);
     assertEquals(0, call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef())).code());
     TestQueues.taken(a);
     call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // orders what the group sent before it

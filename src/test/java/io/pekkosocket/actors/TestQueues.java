@@ -9,6 +9,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import io.pekkosocket.ws.Frame;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /** Queues without a socket: the test reads what the actors queued, and sees close requests. */
 final class TestQueues {
@@ -62,16 +65,41 @@ final class TestQueues {
     public void closeRequested(int code, String reason, boolean flush) {}
   }
 
-  static OutboundQueue queue(String clientId, OutboundQueue.Wakeups w) {
-    return new OutboundQueue(clientId, 1024, 4 * 1024 * 1024, w, io.pekkosocket.ws.FrameCounters.NONE);
+  /** A client a system under test admitted; the test plays its socket. */
+  record Connected(ActorRef<ClientActor.Command> client, OutboundQueue queue) {
+    /** Its socket ends with {@code code}, as the connection's stage reports it. */
+    void disconnect(int code) {
+      client.tell(new ClientActor.ConnectionClosed(code));
+    }
   }
 
-  static OutboundQueue queue(String clientId) {
-    return new OutboundQueue(clientId, 1024, 4 * 1024 * 1024, new Recorded(), io.pekkosocket.ws.FrameCounters.NONE);
+  /**
+   * Connects {@code clientId} to {@code system} as a handshake does and attaches {@code socket} to the queue it gets:
+   * when this returns, the client is in the system's index (its Registered came before the answer).
+   */
+  static Connected connect(ActorTestKit kit, ActorRef<SystemActor.Command> system, String clientId, String userId,
+      OutboundQueue.Wakeups socket) {
+    TestProbe<SystemActor.Admission> answer = kit.createTestProbe();
+    system.tell(new SystemActor.Connect(clientId, userId, answer.getRef()));
+    SystemActor.Admitted admitted = answer.expectMessageClass(SystemActor.Admitted.class);
+    admitted.queue().attach(socket);
+    admitted.client().tell(ClientActor.Attached.INSTANCE);
+    return new Connected(admitted.client(), admitted.queue());
   }
 
-  static OutboundQueue queue(String clientId, Recorded r, int maxFrames) {
-    return new OutboundQueue(clientId, maxFrames, 4 * 1024 * 1024, r, io.pekkosocket.ws.FrameCounters.NONE);
+  static Connected connect(ActorTestKit kit, ActorRef<SystemActor.Command> system, String clientId) {
+    return connect(kit, system, clientId, "", new Recorded());
+  }
+
+  /** A queue the test fills and reads itself, with {@code socket} attached. */
+  static OutboundQueue queue(int maxFrames, OutboundQueue.Wakeups socket) {
+    OutboundQueue q = new OutboundQueue(maxFrames, 4 * 1024 * 1024, io.pekkosocket.ws.FrameCounters.NONE);
+    q.attach(socket);
+    return q;
+  }
+
+  static OutboundQueue queue() {
+    return queue(1024, new Recorded());
   }
 
   /** Every frame queued so far, as text. */

@@ -51,7 +51,8 @@ public class FanOutBenchmark {
     };
     queues = new OutboundQueue[members];
     for (int i = 0; i < members; i++) {
-      queues[i] = new OutboundQueue("n1.c" + i, 1024, 4 << 20, quiet, FrameCounters.NONE);
+      queues[i] = new OutboundQueue(1024, 4 << 20, FrameCounters.NONE);
+      queues[i].attach(quiet);
     }
   }
 

@@ -42,7 +42,7 @@ class ConnectionStageTest {
   static final Duration CLOSE_TIMEOUT = Duration.ofMillis(300);
   /** No pings, no idle timeout and no inbound rate limit in the way of what is tested here. */
   static final ConnectionStage.Limits LIMITS = new ConnectionStage.Limits(Duration.ofHours(1), Duration.ofHours(2),
-      8192, 1024, 4L << 20, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
+      8192, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
 
   @AfterAll
   static void stop() {
@@ -107,7 +107,7 @@ class ConnectionStageTest {
   /** Runs the stage between {@code upstream} (kept open after its elements) and a downstream that never reads. */
   static CompletionStage<Done> run(Source<FrameEvent, ?> upstream, Heard heard, ManualSubscriber downstream) {
     Pair<CompletionStage<Done>, ?> mat = upstream.concat(Source.maybe())
-        .viaMat(Flow.fromGraph(new ConnectionStage("c1", LIMITS, heard, FrameCounters.NONE))
+        .viaMat(Flow.fromGraph(new ConnectionStage(queue(), LIMITS, heard, FrameCounters.NONE))
             .watchTermination(Keep.right()), Keep.right())
         .toMat(Sink.fromSubscriber(downstream), Keep.both())
         .run(kit.system());
@@ -174,15 +174,13 @@ class ConnectionStageTest {
 
   @Test
   void aPongCountsAgainstTheQueueLimits() throws Exception {
-    ConnectionStage.Limits small = new ConnectionStage.Limits(Duration.ofHours(1), Duration.ofHours(2), 8192, 4,
-        4L << 20, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
     Heard heard = new Heard();
     ManualSubscriber downstream = new ManualSubscriber();
     AtomicReference<FrameEvent> ping = new AtomicReference<>(clientFrame(WsFrames.OP_PING, new byte[] {1}));
     CompletableFuture<Void> pingNow = new CompletableFuture<>();
     Source<FrameEvent, ?> upstream = Source.completionStage(pingNow.thenApply(x -> ping.get()));
     upstream.concat(Source.maybe())
-        .via(Flow.fromGraph(new ConnectionStage("c2", small, heard, FrameCounters.NONE)))
+        .via(Flow.fromGraph(new ConnectionStage(new OutboundQueue(4, 4L << 20, FrameCounters.NONE), LIMITS, heard, FrameCounters.NONE)))
         .to(Sink.fromSubscriber(downstream))
         .run(kit.system());
     OutboundQueue queue = heard.opened.get(5, TimeUnit.SECONDS);
@@ -200,38 +198,63 @@ class ConnectionStageTest {
     }
   }
 
+  static int closeCodeOf(FrameStart close) {
+    ByteString d = close.data();
+    return ((d.apply(0) & 0xFF) << 8) | (d.apply(1) & 0xFF);
+  }
+
+  static OutboundQueue queue() {
+    return new OutboundQueue(1024, 4L << 20, FrameCounters.NONE);
+  }
+
+  /**
+   * The queue is the ClientActor's and can be filled, and asked to close, before a socket's stage attaches to it:
+   * the stage writes what was queued, in order, then closes with the code asked for.
+   */
   @Test
-  void aConnectionNoSystemEverAdmitsIsClosedWith1011AtTheIdleTimeoutThoughThePeerIsAlive() throws Exception {
-    ConnectionStage.Limits shortIdle = new ConnectionStage.Limits(Duration.ofMillis(100), Duration.ofMillis(400),
-        8192, 1024, 4L << 20, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
+  void aStageAttachedToAQueueWritesWhatWasQueuedBeforeThenTheCloseAskedForBefore() throws Exception {
+    OutboundQueue queue = queue();
+    assertTrue(queue.offer(Frame.text("welcome")));
+    assertTrue(queue.offer(Frame.text("early push")));
+    queue.close(CloseCode.SERVICE_RESTART, "service restart", true);
+    assertFalse(queue.offer(Frame.text("too late")), "a queue asked to close refuses frames");
     Heard heard = new Heard();
     ManualSubscriber downstream = new ManualSubscriber();
-    // the peer answers: a pong every 50 ms keeps it far from the heartbeat timeout
-    Source<FrameEvent, ?> pongs = Source.tick(Duration.ZERO, Duration.ofMillis(50), (FrameEvent) clientFrame(
-        WsFrames.OP_PONG, new byte[0])).take(200).mapMaterializedValue(c -> org.apache.pekko.NotUsed.getInstance());
-    pongs.concat(Source.maybe())
-        .via(Flow.fromGraph(new ConnectionStage("c3", shortIdle, heard, FrameCounters.NONE)))
+    CompletionStage<Done> terminated = Source.<FrameEvent>maybe()
+        .viaMat(Flow.fromGraph(new ConnectionStage(queue, LIMITS, heard, FrameCounters.NONE))
+            .watchTermination(Keep.right()), Keep.right())
         .to(Sink.fromSubscriber(downstream))
         .run(kit.system());
-    heard.opened.get(5, TimeUnit.SECONDS); // and never admitted: its Connect went to a system that was gone
     downstream.request(Long.MAX_VALUE);
-    assertEquals(CloseCode.INTERNAL_ERROR, heard.closed.get(5, TimeUnit.SECONDS));
+    assertSame(queue, heard.opened.get(5, TimeUnit.SECONDS));
+    assertEquals(CloseCode.SERVICE_RESTART, heard.closed.get(5, TimeUnit.SECONDS));
+    List<String> texts = new ArrayList<>();
+    FrameEvent closeFrame = null;
+    for (int i = 0; i < 3; i++) {
+      FrameEvent ev = downstream.received.poll(5, TimeUnit.SECONDS);
+      assertNotNull(ev, "frame " + i + " was written");
+      if (WsFrames.opcodeOf((FrameStart) ev) == WsFrames.OP_CLOSE) closeFrame = ev;
+      else texts.add(((FrameStart) ev).data().utf8String());
+    }
+    assertEquals(List.of("welcome", "early push"), texts);
+    assertNotNull(closeFrame, "then the close frame");
+    assertEquals(CloseCode.SERVICE_RESTART, closeCodeOf((FrameStart) closeFrame));
+    assertStops(terminated);
   }
 
   @Test
   void anAdmittedConnectionWhosePeerIsAliveStaysOpenPastTheIdleTimeout() throws Exception {
     ConnectionStage.Limits shortIdle = new ConnectionStage.Limits(Duration.ofMillis(100), Duration.ofMillis(400),
-        8192, 1024, 4L << 20, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
+        8192, CLOSE_TIMEOUT, 10_000_000, 10_000_000);
     Heard heard = new Heard();
     ManualSubscriber downstream = new ManualSubscriber();
     Source<FrameEvent, ?> pongs = Source.tick(Duration.ZERO, Duration.ofMillis(50), (FrameEvent) clientFrame(
         WsFrames.OP_PONG, new byte[0])).take(40).mapMaterializedValue(c -> org.apache.pekko.NotUsed.getInstance());
     pongs.concat(Source.maybe())
-        .via(Flow.fromGraph(new ConnectionStage("c4", shortIdle, heard, FrameCounters.NONE)))
+        .via(Flow.fromGraph(new ConnectionStage(queue(), shortIdle, heard, FrameCounters.NONE)))
         .to(Sink.fromSubscriber(downstream))
         .run(kit.system());
-    OutboundQueue queue = heard.opened.get(5, TimeUnit.SECONDS);
-    queue.admit();
+    heard.opened.get(5, TimeUnit.SECONDS);
     downstream.request(Long.MAX_VALUE);
     // 40 pongs over 2 s: five idle timeouts pass while the peer is alive; then it falls silent and gets 1001
     assertEquals(CloseCode.GOING_AWAY, heard.closed.get(10, TimeUnit.SECONDS));
