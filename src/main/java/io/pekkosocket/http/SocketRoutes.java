@@ -33,15 +33,17 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * {@code GET /ws?systemId=…}: the WebSocket endpoint. An accepted connection becomes a {@link ConnectionStage};
- * its queue enters its {@link SystemActor} through the Guardian ({@link Guardian.ToSystem}: the SystemActor spawns
- * the ClientActor and writes the welcome frame), exactly as API calls do. A missing or unknown systemId is still
- * upgraded, then answered with the -1001 frame and close 1008, as PROTOCOL.md says.
+ * {@code GET /ws?systemId=…}: the WebSocket endpoint. A handshake that passes the cheap checks asks its system for a
+ * client through the Guardian ({@link Guardian.ToSystem} with {@link SystemActor.Connect}), exactly as API calls do;
+ * an admitted one is upgraded and its ClientActor's queue served by a {@link ConnectionStage} that reports to that
+ * ClientActor. A missing or unknown systemId is still upgraded, then answered with the -1001 frame and close 1008,
+ * as PROTOCOL.md says; a system that does not admit the client (draining, too many connections) has it upgraded and
+ * closed with its code.
  *
- * <p>Budgets: only an upgrade that passes the cheap checks (systemId present and registered, token valid where
- * required) spends {@code handshakes-per-second}; refused upgrades spend {@code refused-handshakes-per-second}, and
- * beyond it get a plain 503 without being upgraded; with {@code handshakes-per-address} on, every upgrade also spends
- * its client address's budget.
+ * <p>Budgets: only an upgrade that passes the cheap checks (systemId present, token valid where required) spends
+ * {@code handshakes-per-second}, and gives it back if the system turns out unknown; refused upgrades spend
+ * {@code refused-handshakes-per-second}, and beyond it get a plain 503 without being upgraded; with
+ * {@code handshakes-per-address} on, every upgrade also spends its client address's budget.
  */
 public final class SocketRoutes extends AllDirectives {
   private final ActorSystem<?> system;
