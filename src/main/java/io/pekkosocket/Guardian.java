@@ -1,6 +1,7 @@
 package io.pekkosocket;
 
 import io.pekkosocket.actors.Deadline;
+import io.pekkosocket.actors.Sessions;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.auth.KeyRing;
 import io.pekkosocket.ops.Faults;
@@ -96,6 +97,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   /** systemIds whose key rotation is in flight, with the rotations of the same system waiting their turn. */
   private final Map<String, Deque<RotateKey>> rotating = new HashMap<>();
   private final KeyRing keys;
+  private final Sessions sessions;
   private long seq;
   private Drain drain;
 
@@ -104,13 +106,15 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
    * @param keys the systems' signing keys, loaded from the store; the Guardian is their only writer from now on
    */
   public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
-      KeyRing keys, Metrics metrics, Faults faults, Admission admission) {
-    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, keys, metrics, faults, admission));
+      KeyRing keys, Sessions sessions, Metrics metrics, Faults faults, Admission admission) {
+    return Behaviors.setup(ctx ->
+        new Guardian(ctx, settings, store, registered, keys, sessions, metrics, faults, admission));
   }
 
   private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered,
-      KeyRing keys, Metrics metrics, Faults faults, Admission admission) {
+      KeyRing keys, Sessions sessions, Metrics metrics, Faults faults, Admission admission) {
     super(ctx);
+    this.sessions = sessions;
     this.keys = keys;
     this.faults = faults;
     this.admission = admission;
@@ -247,7 +251,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private ActorRef<SystemActor.Command> startSystem(String systemId) {
     ActorRef<SystemActor.Command> ref =
-        getContext().spawn(SystemActor.create(systemId, settings, metrics, faults), "system-" + (++seq));
+        getContext().spawn(SystemActor.create(systemId, settings, sessions, metrics, faults),
+            "system-" + (++seq));
     getContext().watchWith(ref, new SystemTerminated(systemId, ref));
     systems.put(systemId, ref);
     startedAt.put(systemId, System.nanoTime());

@@ -9,6 +9,8 @@ import io.pekkosocket.http.HealthRoutes;
 import io.pekkosocket.http.SocketRoutes;
 import com.typesafe.config.ConfigFactory;
 import io.pekkosocket.auth.KeyRing;
+import io.pekkosocket.actors.Sessions;
+import io.pekkosocket.auth.ResumeTokens;
 import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
@@ -89,8 +91,12 @@ public final class Server {
 
     Metrics metrics = new Metrics();
     Admission admission = new Admission(settings.commandsInFlightPerSystem(), settings.bytesInFlightPerSystem());
+    Sessions sessions = new Sessions(new ResumeTokens(), settings.resumeWindow(), settings.resumeBuffer(),
+        settings.detachedSessions());
+    metrics.sessions(sessions::detached);
     ActorSystem<Guardian.Command> system = ActorSystem.create(
-        Guardian.create(settings, store, registered, keys, metrics, faults, admission), "pekko-socket", config);
+        Guardian.create(settings, store, registered, keys, sessions, metrics, faults, admission), "pekko-socket",
+        config);
     system.getWhenTerminated().thenRun(store::close);
     Readiness readiness = new Readiness();
     ObjectMapper mapper = new ObjectMapper();
@@ -99,7 +105,8 @@ public final class Server {
       Route build() {
         return envelopes.handled(concat(
             new HealthRoutes(readiness, envelopes, metrics, !metricsApart, settings.metricsToken()).routes(),
-            new SocketRoutes(system, system, settings, envelopes, tokens, metrics, readiness).routes(),
+            new SocketRoutes(system, system, settings, envelopes, tokens, sessions.tokens(), metrics,
+                readiness).routes(),
             new ApiRoutes(system, system, settings, mapper, envelopes, tokens, metrics, admission).routes()));
       }
     }.build();

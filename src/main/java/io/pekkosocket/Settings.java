@@ -58,7 +58,11 @@ public record Settings(
     // auth (issue 9)
     Duration authLeeway,
     // admission, bytes (issue 8)
-    long bytesInFlightPerSystem) {
+    long bytesInFlightPerSystem,
+    // session resumption (issue 11)
+    Duration resumeWindow,
+    int resumeBuffer,
+    int detachedSessions) {
 
   /**
    * Environment variables and the keys they set: every key's name by the rule ({@link ConfigKeys#envName}), and the
@@ -132,7 +136,11 @@ public record Settings(
         s.getString("metrics.token"),
         // auth (issue 9)
         s.getDuration("auth.leeway"),
-        s.getBytes("limits.bytes-in-flight-per-system"));
+        s.getBytes("limits.bytes-in-flight-per-system"),
+        // session resumption (issue 11)
+        s.getDuration("ws.resume-window"),
+        s.getInt("ws.resume-buffer"),
+        s.getInt("limits.detached-sessions"));
     settings.check();
     return settings;
   }
@@ -183,6 +191,9 @@ public record Settings(
     atLeast("socket.ws.outbound-buffer.frames", outboundFrames, 1);
     atLeast("socket.ws.outbound-buffer.bytes", outboundBytes, 1);
     positive("socket.ws.close-timeout", closeTimeout);
+    positive("socket.ws.resume-window", resumeWindow);
+    atLeast("socket.ws.resume-buffer", resumeBuffer, 1);
+    atLeast("socket.limits.detached-sessions", detachedSessions, 0);
     atLeast("socket.ws.inbound-rate", inboundRate, 1);
     atLeast("socket.ws.inbound-burst", inboundBurst, 1);
     atLeast("socket.limits.commands-in-flight-per-system", commandsInFlightPerSystem, 0);

@@ -65,7 +65,8 @@ class GuardianRegisterTest {
   /** Two registers of one id, both handled by the Guardian while the first write is still in flight. */
   private static List<ApiResult> registerTwiceDuringTheWrite(SystemStore store, String id) throws Exception {
     ActorRef<Guardian.Command> guardian = kit.spawn(Guardian.create(settings, store, List.of(),
-        new io.pekkosocket.auth.KeyRing(), new Metrics(), Faults.NONE, new io.pekkosocket.Admission(0)));
+        new io.pekkosocket.auth.KeyRing(), new io.pekkosocket.actors.Sessions(new io.pekkosocket.auth.ResumeTokens(),
+            Duration.ofSeconds(30), 256, 10_000), new Metrics(), Faults.NONE, new io.pekkosocket.Admission(0)));
     TestProbe<ApiResult> first = kit.createTestProbe();
     TestProbe<ApiResult> second = kit.createTestProbe();
     TestProbe<SystemActor.Admission> found = kit.createTestProbe();

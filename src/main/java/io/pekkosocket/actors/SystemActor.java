@@ -48,22 +48,44 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   // ---- from connections ----
 
   /**
-   * A WebSocket handshake asks to become a client ({@code userId}: the connect token's, or ""). Answered on
-   * {@code replyTo}: {@link Admitted} by the new {@link ClientActor}, or {@link NotAdmitted}.
+   * A WebSocket handshake asks to become a client ({@code userId}: the connect token's, or ""), with a new
+   * {@code clientId}, or to resume the session of {@code resume} (a verified token's claim; null when it does not
+   * ask). Answered on {@code replyTo}: {@link Admitted} by the (new or resumed) {@link ClientActor}, or
+   * {@link NotAdmitted}.
    */
-  public record Connect(String clientId, String userId, ActorRef<Admission> replyTo) implements Command {}
+  public record Connect(String clientId, String userId, ClientActor.Opening opening, Resuming resume,
+      ActorRef<Admission> replyTo) implements Command {
+    /** A plain handshake: no resumption. */
+    public Connect(String clientId, String userId, ActorRef<Admission> replyTo) {
+      this(clientId, userId, ClientActor.Opening.PLAIN, null, replyTo);
+    }
+  }
 
   /** How a handshake's {@link Connect} was answered. */
   public sealed interface Admission {}
 
-  /** A client now exists, its welcome queued: serve {@code queue} on the socket and report to {@code client}. */
-  public record Admitted(ActorRef<ClientActor.Command> client, OutboundQueue queue) implements Admission {}
+  /**
+   * A client exists, its welcome queued (a new one), or its session taken over (a resume): the socket writes
+   * {@code preamble} first (a resume's welcome and replayed frames), then serves {@code queue}, and reports to
+   * {@code client} as socket number {@code epoch}.
+   */
+  public record Admitted(ActorRef<ClientActor.Command> client, OutboundQueue queue, List<Frame> preamble, int epoch)
+      implements Admission {}
 
   /** No client: the socket is upgraded and closed at once with {@code code}. */
   public record NotAdmitted(int code, String reason) implements Admission {}
 
   /** The systemId is not registered (decided by the Guardian): the -1001 frame, then 1008. */
   public record UnknownSystem() implements Admission {}
+
+  /**
+   * What a handshake that resumes names: the session's client and its token's nonce (a verified token), and the
+   * last messageId the client processed ("" for none after its welcome).
+   */
+  public record Resuming(String clientId, String nonce, String last) {}
+
+  /** From a session that could not be resumed by {@code connect}: a fresh client is made for it instead. */
+  public record ResumeRefused(Connect connect) implements Command {}
 
   /** From a new ClientActor, its welcome queued: the client enters the index. */
   public record Registered(String clientId, ActorRef<ClientActor.Command> ref, OutboundQueue queue)
@@ -181,6 +203,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private final Settings settings;
   private final FrameEncoder encoder;
   private final ClientActor.QueueLimits queueLimits;
+  private final Sessions sessions;
   private final Metrics metrics;
   private final Faults faults;
   private final java.util.ArrayDeque<Client> toDrain = new java.util.ArrayDeque<>();
@@ -197,15 +220,18 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
    * {@code Error} stops the actor: its connections (children) are closed with 1011 and the Guardian, which watches
    * it, starts a fresh one for the system.
    */
-  public static Behavior<Command> create(String systemId, Settings settings, Metrics metrics, Faults faults) {
+  public static Behavior<Command> create(String systemId, Settings settings, Sessions sessions, Metrics metrics,
+      Faults faults) {
     return Behaviors.withMdc(Command.class, Map.of("systemId", systemId),
-        Behaviors.supervise(Behaviors.<Command>setup(ctx -> new SystemActor(ctx, systemId, settings, metrics, faults)))
+        Behaviors.supervise(Behaviors.<Command>setup(ctx ->
+                new SystemActor(ctx, systemId, settings, sessions, metrics, faults)))
             .onFailure(Exception.class, SupervisorStrategy.resume()));
   }
 
-  private SystemActor(ActorContext<Command> ctx, String systemId, Settings settings, Metrics metrics,
-      Faults faults) {
+  private SystemActor(ActorContext<Command> ctx, String systemId, Settings settings, Sessions sessions,
+      Metrics metrics, Faults faults) {
     super(ctx);
+    this.sessions = sessions;
     this.metrics = metrics;
     this.faults = faults;
     this.systemId = systemId;
@@ -222,6 +248,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     return newReceiveBuilder()
         .onMessage(Connect.class, this::onConnect)
         .onMessage(Registered.class, this::onRegistered)
+        .onMessage(ResumeRefused.class, m -> admit(m.connect(), ClientActor.Opening.RESUME_REFUSED))
         .onMessage(Left.class, this::onLeft)
         .onMessage(ClientTerminated.class, this::onClientTerminated)
         .onMessage(GroupTerminated.class, this::onGroupTerminated)
@@ -247,13 +274,30 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       m.replyTo().tell(new NotAdmitted(CloseCode.SERVICE_RESTART, "service restart"));
       return this;
     }
+    if (m.resume() != null) {
+      Client c = clients.get(m.resume().clientId());
+      if (c != null && !c.leaving) {
+        c.ref.tell(new ClientActor.Resume(m.resume().nonce(), m.resume().last(), m));
+        return this;
+      }
+      return admit(m, ClientActor.Opening.RESUME_REFUSED);
+    }
+    return admit(m, m.opening());
+  }
+
+  /** A new client for {@code m}, within the system's limit. */
+  private Behavior<Command> admit(Connect m, ClientActor.Opening opening) {
+    if (draining) {
+      m.replyTo().tell(new NotAdmitted(CloseCode.SERVICE_RESTART, "service restart"));
+      return this;
+    }
     // every ClientActor counts until it has stopped: one whose connection is ending is not yet replaced
     if (settings.connectionsPerSystem() > 0 && clientActors >= settings.connectionsPerSystem()) {
       m.replyTo().tell(new NotAdmitted(CloseCode.TRY_AGAIN_LATER, "too many connections"));
       return this;
     }
-    ActorRef<ClientActor.Command> ref = getContext().spawnAnonymous(
-        ClientActor.create(m.clientId(), m.userId(), getContext().getSelf(), m.replyTo(), queueLimits, encoder));
+    ActorRef<ClientActor.Command> ref = getContext().spawnAnonymous(ClientActor.create(m.clientId(), systemId,
+        m.userId(), getContext().getSelf(), m.replyTo(), queueLimits, encoder, sessions, opening));
     getContext().watchWith(ref, new ClientTerminated(m.clientId()));
     clientActors++;
     return this;

@@ -6,6 +6,7 @@ import io.pekkosocket.Readiness;
 import io.pekkosocket.Settings;
 import io.pekkosocket.actors.ClientActor;
 import io.pekkosocket.actors.SystemActor;
+import io.pekkosocket.auth.ResumeTokens;
 import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.wire.ApiResult;
 import io.pekkosocket.wire.FrameEncoder;
@@ -54,6 +55,7 @@ public final class SocketRoutes extends AllDirectives {
   private final ConnectionStage.Limits limits;
   private final Duration askTimeout;
   private final Tokens tokens;
+  private final ResumeTokens resumeTokens;
   private final Metrics metrics;
   private final Readiness readiness;
   private final RateLimiter handshakes;
@@ -61,7 +63,8 @@ public final class SocketRoutes extends AllDirectives {
   private final AddressLimiter perAddress;
 
   public SocketRoutes(ActorSystem<?> system, ActorRef<Guardian.Command> guardian, Settings settings,
-      Envelopes envelopes, Tokens tokens, Metrics metrics, Readiness readiness) {
+      Envelopes envelopes, Tokens tokens, ResumeTokens resumeTokens, Metrics metrics, Readiness readiness) {
+    this.resumeTokens = resumeTokens;
     this.readiness = readiness;
     this.metrics = metrics;
     this.tokens = tokens;
@@ -123,7 +126,8 @@ public final class SocketRoutes extends AllDirectives {
         metrics.handshakeFailed("rate_limited");
         return busy();
       }
-      return onSuccess(connect(systemId, connectUserId), admission -> {
+      Resumption resumption = resumption(request, systemId);
+      return onSuccess(connect(systemId, connectUserId, resumption), admission -> {
         if (admission.isEmpty()) { // no answer within the ask timeout: nothing was upgraded
           metrics.handshakeFailed("timeout");
           return busy();
@@ -166,28 +170,56 @@ public final class SocketRoutes extends AllDirectives {
    * a close code, or that the system is unknown. Empty when no answer came within the ask timeout (a client made
    * meanwhile is never attached, and ends at its attach timeout).
    */
-  private CompletionStage<Optional<SystemActor.Admission>> connect(String systemId, String userId) {
+  private CompletionStage<Optional<SystemActor.Admission>> connect(String systemId, String userId,
+      Resumption resumption) {
     String clientId = Ids.newClientId(settings.nodeId());
     CompletionStage<SystemActor.Admission> answer = AskPattern.ask(guardian,
-        r -> new Guardian.ToSystem(systemId, new SystemActor.Connect(clientId, userId, r)), askTimeout,
-        system.scheduler());
+        r -> new Guardian.ToSystem(systemId,
+            new SystemActor.Connect(clientId, userId, resumption.opening(), resumption.resume(), r)),
+        askTimeout, system.scheduler());
     return answer.handle((a, failure) -> Optional.ofNullable(failure == null ? a : null));
+  }
+
+  /** What the handshake asks of resumption: nothing, a resumable session, or to resume one. */
+  private record Resumption(ClientActor.Opening opening, SystemActor.Resuming resume) {}
+
+  /** Longer than any messageId: a longer {@code last} is no messageId, and no session could resume from it. */
+  private static final int MAX_LAST = 64;
+
+  /**
+   * {@code resume=1}: a resumable session. {@code resume=<token>&last=<messageId>}: resume the token's session, if
+   * this process signed the token for this system; a token that does not verify is no error, the client just
+   * starts afresh ({@code "resumed":false}). No {@code resume}: today's bytes.
+   */
+  private Resumption resumption(HttpRequest request, String systemId) {
+    Optional<String> resume = request.getUri().query().get("resume");
+    if (resume.isEmpty()) return new Resumption(ClientActor.Opening.PLAIN, null);
+    if (resume.get().equals("1")) return new Resumption(ClientActor.Opening.RESUMABLE, null);
+    String last = request.getUri().query().get("last").orElse("");
+    Optional<ResumeTokens.Claim> claim = resumeTokens.verify(resume.get(), systemId);
+    if (claim.isEmpty() || last.length() > MAX_LAST) {
+      return new Resumption(ClientActor.Opening.RESUME_REFUSED, null);
+    }
+    return new Resumption(ClientActor.Opening.RESUMABLE,
+        new SystemActor.Resuming(claim.get().clientId(), claim.get().nonce(), last));
   }
 
   /** Serves an admitted client's queue on the upgraded socket; the stage reports to the ClientActor. */
   private HttpResponse accept(Upgrade upgrade, SystemActor.Admitted admitted) {
     ActorRef<ClientActor.Command> client = admitted.client();
-    ConnectionStage stage = new ConnectionStage(admitted.queue(), limits, new ConnectionStage.Listener() {
+    int epoch = admitted.epoch();
+    ConnectionStage stage = new ConnectionStage(admitted.queue(), admitted.preamble(), limits,
+        new ConnectionStage.Listener() {
       @Override
       public void opened(OutboundQueue queue) {
         metrics.connectionOpened(queue);
-        client.tell(ClientActor.Attached.INSTANCE);
+        client.tell(new ClientActor.Attached(epoch));
       }
 
       @Override
-      public void closed(OutboundQueue queue, int code, String reason) {
+      public void closed(OutboundQueue queue, int code, String reason, boolean lost) {
         metrics.connectionClosed(queue, code);
-        client.tell(new ClientActor.ConnectionClosed(code));
+        client.tell(new ClientActor.ConnectionClosed(epoch, code, lost));
       }
 
       @Override
@@ -209,7 +241,7 @@ public final class SocketRoutes extends AllDirectives {
       }
 
       @Override
-      public void closed(OutboundQueue queue, int code, String reason) {
+      public void closed(OutboundQueue queue, int code, String reason, boolean lost) {
         metrics.connectionClosed(queue, code);
       }
 
@@ -233,7 +265,7 @@ public final class SocketRoutes extends AllDirectives {
       public void opened(OutboundQueue queue) {}
 
       @Override
-      public void closed(OutboundQueue queue, int closeCode, String reason) {}
+      public void closed(OutboundQueue queue, int closeCode, String reason, boolean lost) {}
     }, FrameCounters.NONE);
     return upgrade.accept(stage);
   }

@@ -71,6 +71,12 @@ public final class Metrics implements FrameCounters {
         .description("Connections closed with 1013 because their queue overflowed").register(registry);
   }
 
+  /** The sessions waiting to be resumed now, as {@code socket_sessions_detached}. */
+  public void sessions(java.util.function.IntSupplier detached) {
+    Gauge.builder("socket_sessions_detached", detached, d -> d.getAsInt())
+        .description("Resumable sessions whose connection was lost, waiting for a resume").register(registry);
+  }
+
   private static double queued(Set<OutboundQueue> live) {
     long sum = 0;
     for (OutboundQueue o : live) sum += o.depth();

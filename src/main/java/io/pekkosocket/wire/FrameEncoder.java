@@ -24,9 +24,22 @@ public final class FrameEncoder {
 
   /** {@code {"code":0,"msg":"success","data":{"clientId":"…"}}}. */
   public String welcome(String clientId) {
-    StringBuilder sb = new StringBuilder(96);
+    return welcome(clientId, null, null);
+  }
+
+  /**
+   * The welcome of a resumable session (PROTOCOL.md "Resumption"): {@code resumeToken} after the clientId, and
+   * {@code "resumed":true|false} after it when the connection asked to resume ({@code resumed} null: it did not).
+   */
+  public String welcome(String clientId, String resumeToken, Boolean resumed) {
+    StringBuilder sb = new StringBuilder(160);
     sb.append("{\"code\":0,\"msg\":\"success\",\"data\":{\"clientId\":");
     JsonText.appendString(sb, clientId, escapeHtml);
+    if (resumeToken != null) {
+      sb.append(",\"resumeToken\":");
+      JsonText.appendString(sb, resumeToken, escapeHtml);
+      if (resumed != null) sb.append(",\"resumed\":").append(resumed);
+    }
     sb.append("}}");
     return end(sb);
   }

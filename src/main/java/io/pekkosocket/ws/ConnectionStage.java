@@ -43,8 +43,12 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
   public interface Listener {
     void opened(OutboundQueue queue);
 
-    /** {@code code} is the close code sent or received, or {@link OutboundQueue#ABNORMAL} when there was none. */
-    void closed(OutboundQueue queue, int code, String reason);
+    /**
+     * {@code code} is the close code sent or received, or 1006 when there was none. {@code lost}: the connection
+     * was lost rather than closed (no close frame, or the heartbeat timeout), and a resumable queue has been let go
+     * of, not emptied: its session may wait for a resume.
+     */
+    void closed(OutboundQueue queue, int code, String reason, boolean lost);
 
     /** The stage has stopped: the close handshake is over (or was cut short) and the socket is let go. */
     default void ended(OutboundQueue queue) {}
@@ -77,13 +81,24 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
   private final FlowShape<FrameEvent, FrameEvent> shape = FlowShape.of(in, out);
 
   private final OutboundQueue queue;
+  private final java.util.List<Frame> preamble;
   private final Limits limits;
   private final Listener listener;
   private final FrameCounters counters;
 
   /** A stage that serves {@code queue} (made by the connection's ClientActor, or a refusal's own) on one socket. */
   public ConnectionStage(OutboundQueue queue, Limits limits, Listener listener, FrameCounters counters) {
+    this(queue, java.util.List.of(), limits, listener, counters);
+  }
+
+  /**
+   * A stage that writes {@code preamble} first (a resumed session's welcome and the frames it replays), then serves
+   * {@code queue}.
+   */
+  public ConnectionStage(OutboundQueue queue, java.util.List<Frame> preamble, Limits limits, Listener listener,
+      FrameCounters counters) {
     this.counters = counters;
+    this.preamble = preamble;
     this.queue = queue;
     this.limits = limits;
     this.listener = listener;
@@ -101,6 +116,10 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
   private final class Logic extends TimerGraphStageLogic {
     private final OutboundQueue.Wakeups wakeups;
+    private final java.util.ArrayDeque<Frame> first = new java.util.ArrayDeque<>(preamble);
+    /** The queue is no longer this stage's: a new socket took the session over, or this socket was lost. */
+    private boolean letGo;
+    private boolean lost;
     private final long idleNanos = limits.idleTimeout().toNanos();
     private final double tokensPerNano = limits.inboundRate() / 1e9;
 
@@ -136,6 +155,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       super(shape);
       AsyncCallback<Object> frameAvailable = createAsyncCallback(x -> tryPush());
       AsyncCallback<CloseRequest> closeRequested = createAsyncCallback(this::onCloseRequest);
+      AsyncCallback<Object> superseded = createAsyncCallback(x -> onSuperseded());
       wakeups = new OutboundQueue.Wakeups() {
         @Override
         public void frameAvailable() {
@@ -145,6 +165,11 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         @Override
         public void closeRequested(int code, String reason, boolean flush) {
           closeRequested.invoke(new CloseRequest(code, reason, flush));
+        }
+
+        @Override
+        public void superseded() {
+          superseded.invoke(Boolean.TRUE);
         }
       };
 
@@ -194,14 +219,36 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
     @Override
     public void postStop() {
+      if (!letGo && endCode == CloseCode.ABNORMAL && queue.resumable()) letGoOf(); // lost: the session may resume
+      if (!letGo) {
+        releasePong();
+        int dropped = queue.discard(wakeups);
+        if (dropped > 0) counters.discarded(discardReason(), dropped);
+      }
+      announceClosed();
+      listener.ended(queue);
+    }
+
+    private void releasePong() {
       if (pong != null) {
         queue.release(pong.data().length());
         pong = null;
       }
-      int dropped = queue.discard();
-      if (dropped > 0) counters.discarded(discardReason(), dropped);
-      announceClosed();
-      listener.ended(queue);
+    }
+
+    /** The queue stays as it is, for its session: this stage neither takes nor drops anything of it any more. */
+    private void letGoOf() {
+      releasePong();
+      queue.detach(wakeups);
+      letGo = true;
+      lost = true;
+    }
+
+    /** A new socket has taken the session over: close this one, leaving the queue to the new one. */
+    private void onSuperseded() {
+      releasePong();
+      letGo = true;
+      decideClose(CloseCode.NORMAL, "session resumed elsewhere", false);
     }
 
     private FrameCounters.Discard discardReason() {
@@ -223,7 +270,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     private void announceClosed() {
       if (announced) return;
       announced = true;
-      listener.closed(queue, endCode, endReason);
+      listener.closed(queue, endCode, endReason, lost);
     }
 
     @Override
@@ -236,6 +283,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       } else if (IDLE_TIMER.equals(key)) {
         long idle = System.nanoTime() - lastActivity;
         if (idle >= idleNanos) {
+          if (queue.resumable()) letGoOf(); // a dead network looks like this: the session may resume
           decideClose(CloseCode.GOING_AWAY, "heartbeat timeout", false);
         } else {
           scheduleOnce(IDLE_TIMER, Duration.ofNanos(idleNanos - idle));
@@ -458,9 +506,11 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       endCode = code;
       endReason = reason;
       pendingClose = WsFrames.close(code, reason);
-      flushBeforeClose = flush;
-      queue.seal();
-      if (!flush) dropQueue();
+      flushBeforeClose = flush && !letGo;
+      if (!letGo) {
+        queue.seal(wakeups);
+        if (!flush) dropQueue();
+      }
       pingDue = false;
       announceClosed();
       startCloseTimer();
@@ -474,7 +524,8 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     }
 
     private void dropQueue() {
-      int dropped = queue.discard();
+      if (letGo) return;
+      int dropped = queue.discard(wakeups);
       if (dropped > 0) counters.discarded(discardReason(), dropped);
     }
 
@@ -495,7 +546,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         return;
       }
       if (pendingClose == null || flushBeforeClose) {
-        Frame next = queue.take();
+        Frame next = !first.isEmpty() ? first.poll() : letGo ? null : queue.take(wakeups);
         if (next != null) {
           push(out, next.start);
           counters.written();

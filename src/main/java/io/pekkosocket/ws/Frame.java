@@ -25,6 +25,22 @@ public final class Frame {
     return start.data().length();
   }
 
+  /**
+   * The frame's messageId (pushes and 1001/1002: {@code {"messageId":"<16 hex>",…}}), or "" for a frame without one
+   * (the welcome, a refusal). Read from the bytes, nothing decoded.
+   */
+  public String messageId() {
+    ByteString d = start.data();
+    int from = PerRecipient.PREFIX.length();
+    if (d.length() < from + ID_LENGTH + 1 || d.apply(from + ID_LENGTH) != '"') return "";
+    for (int i = 0; i < from; i++) {
+      if (d.apply(i) != PerRecipient.PREFIX.charAt(i)) return "";
+    }
+    return d.slice(from, from + ID_LENGTH).utf8String();
+  }
+
+  private static final int ID_LENGTH = 16;
+
   /** The frame's text (tests and debugging; never logged at info). */
   public String text() {
     return start.data().utf8String();

@@ -23,6 +23,9 @@ public final class OutboundQueue {
     void frameAvailable();
 
     void closeRequested(int code, String reason, boolean flush);
+
+    /** A new socket has taken the session over: this consumer has been detached and must let its socket go. */
+    default void superseded() {}
   }
 
   private final int maxFrames;
@@ -38,13 +41,37 @@ public final class OutboundQueue {
   /** A close asked for before a stage attached: handed to it when it does. */
   private CloseRequest pendingClose;
   private final FrameCounters counters;
+  /** A resumable session's written frames, kept for a replay; null for a queue that is not resumable. */
+  private final Kept kept;
+  /** Told when the queue is asked to close while no stage is attached (a detached session overflowed). */
+  private volatile Runnable closedUnattached;
 
   private record CloseRequest(int code, String reason, boolean flush) {}
 
   public OutboundQueue(int maxFrames, long maxBytes, FrameCounters counters) {
+    this(maxFrames, maxBytes, counters, 0);
+  }
+
+  /**
+   * @param keepFrames when above 0 the queue is a resumable session's: it keeps the last {@code keepFrames} frames
+   *     its stages took (at most {@code maxBytes} of them), so that a new socket can be given everything after the
+   *     client's last messageId ({@link #takeOver}), and a stage whose socket is lost lets go of it instead of
+   *     discarding it
+   */
+  public OutboundQueue(int maxFrames, long maxBytes, FrameCounters counters, int keepFrames) {
     this.counters = counters;
     this.maxFrames = maxFrames;
     this.maxBytes = maxBytes;
+    this.kept = keepFrames > 0 ? new Kept(keepFrames, maxBytes) : null;
+  }
+
+  public boolean resumable() {
+    return kept != null;
+  }
+
+  /** Calls {@code r} when the queue is asked to close while no stage is attached. */
+  public void whenClosedUnattached(Runnable r) {
+    closedUnattached = r;
   }
 
   /**
@@ -118,8 +145,44 @@ public final class OutboundQueue {
   public synchronized void close(int code, String reason, boolean flush) {
     if (closed) return;
     closed = true;
-    if (wakeups != null) wakeups.closeRequested(code, reason, flush);
-    else pendingClose = new CloseRequest(code, reason, flush);
+    if (wakeups != null) {
+      wakeups.closeRequested(code, reason, flush);
+    } else {
+      pendingClose = new CloseRequest(code, reason, flush);
+      Runnable r = closedUnattached;
+      if (r != null) r.run();
+    }
+  }
+
+  /**
+   * Stage side: the stage lets go of a resumable queue whose socket was lost; the queue keeps its frames and keeps
+   * accepting new ones for the session, until its owner resumes it or ends it ({@link #end}).
+   */
+  synchronized void detach(Wakeups consumer) {
+    if (wakeups == consumer) wakeups = null;
+  }
+
+  /**
+   * Owner side: a new socket takes the session over from {@code lastMessageId} ("" when the client processed
+   * nothing after its welcome). Returns the kept frames after it, in order, and detaches the stage attached now
+   * (told {@link Wakeups#superseded}), so that the next stage to attach writes those frames, then the queue; the
+   * kept frames up to {@code lastMessageId} are forgotten. Returns null, changing nothing, when the kept frames no
+   * longer reach back to it (or it was never sent here).
+   */
+  public synchronized java.util.List<Frame> takeOver(String lastMessageId) {
+    if (kept == null) return null;
+    java.util.List<Frame> replay = kept.after(lastMessageId);
+    if (replay == null) return null;
+    Wakeups old = wakeups;
+    wakeups = null;
+    if (old != null) old.superseded();
+    return replay;
+  }
+
+  /** Owner side: the session is over: refuse everything from now on and drop what is queued (counted). */
+  public void end(FrameCounters.Discard why) {
+    int dropped = discard();
+    if (dropped > 0) counters.discarded(why, dropped);
   }
 
   public boolean isClosed() {
@@ -132,7 +195,21 @@ public final class OutboundQueue {
   }
 
 
-  /** Consumer side: the next frame to write, or null. */
+  /**
+   * Stage side: the next frame to write, or null; always null for a stage no longer attached. A resumable queue
+   * keeps what it hands out.
+   */
+  Frame take(Wakeups consumer) {
+    if (kept == null) return take();
+    synchronized (this) {
+      if (wakeups != consumer) return null;
+      Frame f = take();
+      if (f != null) kept.add(f);
+      return f;
+    }
+  }
+
+  /** The next frame, or null (tests and benchmarks play the consumer with this). */
   public Frame take() {
     Frame f = frames.poll();
     if (f != null) {
@@ -140,6 +217,27 @@ public final class OutboundQueue {
       pending.decrementAndGet();
     }
     return f;
+  }
+
+  /**
+   * Stage side: {@link #seal} / {@link #discard}, for {@code consumer} only while it is attached: a resumable queue
+   * may have been taken over by another stage meanwhile, and is no longer this one's to close.
+   */
+  void seal(Wakeups consumer) {
+    if (kept == null) {
+      seal();
+      return;
+    }
+    synchronized (this) {
+      if (wakeups == consumer) seal();
+    }
+  }
+
+  int discard(Wakeups consumer) {
+    if (kept == null) return discard();
+    synchronized (this) {
+      return wakeups == consumer ? discard() : 0;
+    }
   }
 
   /** Stage side: refuse everything from now on (the stage has decided to close); queued frames stay. */
@@ -153,5 +251,52 @@ public final class OutboundQueue {
     int dropped = 0;
     while (take() != null) dropped++;
     return dropped;
+  }
+
+  /**
+   * The frames a resumable session's stages took, oldest first: at most {@code maxFrames} and {@code maxBytes}.
+   * Guarded by the queue's lock. Frames are the shared encoded objects, not copies.
+   */
+  private static final class Kept {
+    private final java.util.ArrayDeque<Frame> frames = new java.util.ArrayDeque<>();
+    private final int maxFrames;
+    private final long maxBytes;
+    private long bytes;
+    /** A frame fell out since the client's last acknowledged one: "everything after the welcome" is gone. */
+    private boolean lost;
+
+    Kept(int maxFrames, long maxBytes) {
+      this.maxFrames = maxFrames;
+      this.maxBytes = maxBytes;
+    }
+
+    void add(Frame f) {
+      frames.addLast(f);
+      bytes += f.size();
+      while (frames.size() > maxFrames || bytes > maxBytes) {
+        bytes -= frames.removeFirst().size();
+        lost = true;
+      }
+    }
+
+    /** The frames after {@code last} (all of them when it is ""), forgetting it and those before; null if gone. */
+    java.util.List<Frame> after(String last) {
+      int skip;
+      if (last.isEmpty()) {
+        if (lost) return null;
+        skip = 0;
+      } else {
+        skip = -1;
+        int i = 0;
+        for (Frame f : frames) {
+          i++;
+          if (f.messageId().equals(last)) skip = i; // the latest match: ids are random, a repeat is improbable
+        }
+        if (skip < 0) return null;
+      }
+      for (int i = 0; i < skip; i++) bytes -= frames.removeFirst().size();
+      lost = false;
+      return java.util.List.copyOf(frames);
+    }
   }
 }

@@ -33,8 +33,9 @@ class ClientActorTest {
 
   /** A client as its system spawns it, with {@code attachTimeout}; returns it once it has answered the handshake. */
   private ActorRef<ClientActor.Command> spawn(String tokenUserId, Duration attachTimeout) {
-    return kit.spawn(ClientActor.create("c", tokenUserId, system.getRef(), handshake.getRef(),
-        new ClientActor.QueueLimits(16, 1 << 20, FrameCounters.NONE, attachTimeout), ENCODER));
+    return kit.spawn(ClientActor.create("c", "s", tokenUserId, system.getRef(), handshake.getRef(),
+        new ClientActor.QueueLimits(16, 1 << 20, FrameCounters.NONE, attachTimeout), ENCODER, TestQueues.sessions(),
+        ClientActor.Opening.PLAIN));
   }
 
   /** Spawns, checks the start, and plays the socket: attached with {@code socket}'s wake-ups. */
@@ -43,7 +44,7 @@ class ClientActorTest {
     SystemActor.Admitted admitted = handshake.expectMessageClass(SystemActor.Admitted.class);
     system.expectMessageClass(SystemActor.Registered.class);
     admitted.queue().attach(socket);
-    c.tell(ClientActor.Attached.INSTANCE);
+    c.tell(new ClientActor.Attached(admitted.epoch()));
     return c;
   }
 
@@ -107,8 +108,8 @@ class ClientActorTest {
     c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef()));
     group.expectMessageClass(GroupActor.Join.class);
     group.expectMessageClass(GroupActor.Answer.class);
-    c.tell(new ClientActor.ConnectionClosed(CloseCode.ABNORMAL));
-    c.tell(new ClientActor.ConnectionClosed(CloseCode.ABNORMAL));
+    c.tell(new ClientActor.ConnectionClosed(1, CloseCode.ABNORMAL, true));
+    c.tell(new ClientActor.ConnectionClosed(1, CloseCode.ABNORMAL, true));
     assertEquals(new SystemActor.Left("c", "u", "x"), system.expectMessageClass(SystemActor.Left.class));
 
     // a bind the system forwarded before it heard of the disconnect: answered, and nothing announced

@@ -38,7 +38,8 @@ class OrderTest {
   private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
 
   private ActorRef<SystemActor.Command> newSystem() {
-    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, new io.pekkosocket.ops.Metrics(),
+    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, TestQueues.sessions(),
+        new io.pekkosocket.ops.Metrics(),
         io.pekkosocket.ops.Faults.NONE));
   }
 

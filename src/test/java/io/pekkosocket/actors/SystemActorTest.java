@@ -35,7 +35,8 @@ class SystemActorTest {
   private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
 
   private ActorRef<SystemActor.Command> newSystem() {
-    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, new io.pekkosocket.ops.Metrics(), io.pekkosocket.ops.Faults.NONE));
+    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, TestQueues.sessions(),
+        new io.pekkosocket.ops.Metrics(), io.pekkosocket.ops.Faults.NONE));
   }
 
   private SystemActor.Stats statsOf(ActorRef<SystemActor.Command> s) {

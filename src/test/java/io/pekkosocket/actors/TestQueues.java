@@ -66,10 +66,10 @@ final class TestQueues {
   }
 
   /** A client a system under test admitted; the test plays its socket. */
-  record Connected(ActorRef<ClientActor.Command> client, OutboundQueue queue) {
+  record Connected(ActorRef<ClientActor.Command> client, OutboundQueue queue, int epoch) {
     /** Its socket ends with {@code code}, as the connection's stage reports it. */
     void disconnect(int code) {
-      client.tell(new ClientActor.ConnectionClosed(code));
+      client.tell(new ClientActor.ConnectionClosed(epoch, code, false));
     }
   }
 
@@ -83,12 +83,17 @@ final class TestQueues {
     system.tell(new SystemActor.Connect(clientId, userId, answer.getRef()));
     SystemActor.Admitted admitted = answer.expectMessageClass(SystemActor.Admitted.class);
     admitted.queue().attach(socket);
-    admitted.client().tell(ClientActor.Attached.INSTANCE);
-    return new Connected(admitted.client(), admitted.queue());
+    admitted.client().tell(new ClientActor.Attached(admitted.epoch()));
+    return new Connected(admitted.client(), admitted.queue(), admitted.epoch());
   }
 
   static Connected connect(ActorTestKit kit, ActorRef<SystemActor.Command> system, String clientId) {
     return connect(kit, system, clientId, "", new Recorded());
+  }
+
+  /** Resumption as the server sets it up by default (30 s window, 256 frames kept, 10,000 waiting sessions). */
+  static io.pekkosocket.actors.Sessions sessions() {
+    return new Sessions(new io.pekkosocket.auth.ResumeTokens(), java.time.Duration.ofSeconds(30), 256, 10_000);
   }
 
   /** A queue the test fills and reads itself, with {@code socket} attached. */

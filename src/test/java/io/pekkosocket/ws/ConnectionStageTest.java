@@ -87,7 +87,7 @@ class ConnectionStageTest {
     }
 
     @Override
-    public void closed(OutboundQueue queue, int code, String reason) {
+    public void closed(OutboundQueue queue, int code, String reason, boolean lost) {
       closed.complete(code);
     }
 
