@@ -188,6 +188,21 @@ public final class RawWsClient implements AutoCloseable {
     socket.setSoTimeout(millis);
   }
 
+  /** Ends the connection the way a lost network looks to the server: no close frame, a TCP reset. */
+  public void reset() throws IOException {
+    socket.setSoLinger(true, 0);
+    socket.close();
+  }
+
+  /** The next text frame, skipping pings and pongs. */
+  public String readText() throws IOException {
+    while (true) {
+      Frame f = read();
+      if (f.opcode() == 1) return f.text();
+      if (f.opcode() == 8) throw new IOException("closed with " + f.closeCode());
+    }
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();

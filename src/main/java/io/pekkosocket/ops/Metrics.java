@@ -73,7 +73,7 @@ public final class Metrics implements FrameCounters {
 
   /** The sessions waiting to be resumed now, as {@code socket_sessions_detached}. */
   public void sessions(java.util.function.IntSupplier detached) {
-    Gauge.builder("socket_sessions_detached", detached, d -> d.getAsInt())
+    Gauge.builder("socket_sessions_detached", detached, d -> d.getAsInt()).strongReference(true)
         .description("Resumable sessions whose connection was lost, waiting for a resume").register(registry);
   }
 
