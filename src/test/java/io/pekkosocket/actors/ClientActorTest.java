@@ -145,4 +145,76 @@ class ClientActorTest {
       return null;
     });
   }
+
+  /** A resumable client with a 300 ms window; returns it with the nonce of its welcome's token. */
+  private record Resumable(ActorRef<ClientActor.Command> ref, OutboundQueue queue, String nonce, Sessions sessions) {}
+
+  private Resumable resumable() throws Exception {
+    Sessions sessions = new Sessions(new io.pekkosocket.auth.ResumeTokens(), Duration.ofMillis(300), 16, 10);
+    ActorRef<ClientActor.Command> c = kit.spawn(ClientActor.create("c", "s", "", system.getRef(), handshake.getRef(),
+        new ClientActor.QueueLimits(16, 1 << 20, FrameCounters.NONE, Duration.ofMinutes(1)), ENCODER, sessions,
+        ClientActor.Opening.RESUMABLE));
+    SystemActor.Admitted admitted = handshake.expectMessageClass(SystemActor.Admitted.class);
+    system.expectMessageClass(SystemActor.Registered.class);
+    String welcome = admitted.queue().take().text();
+    String token = io.pekkosocket.Api.JSON.readTree(welcome).get("data").get("resumeToken").asText();
+    String nonce = sessions.tokens().verify(token, "s").orElseThrow().nonce();
+    c.tell(new ClientActor.Attached(admitted.epoch())); // the test plays a socket that takes nothing
+    return new Resumable(c, admitted.queue(), nonce, sessions);
+  }
+
+  @Test
+  void aLostResumableSocketLeavesTheSessionWaitingAndAResumeWithItsNonceTakesItOver() throws Exception {
+    Resumable r = resumable();
+    r.queue().offer(Frame.text("{\"messageId\":\"0000000000000001\",\"data\":\"queued\"}"));
+    c(r).tell(new ClientActor.ConnectionClosed(1, CloseCode.ABNORMAL, true));
+    caller.awaitAssert(() -> {
+      assertEquals(1, r.sessions().detached());
+      return null;
+    });
+    system.expectNoMessage(Duration.ofMillis(50)); // no Left: the group hears nothing
+
+    TestProbe<SystemActor.Admission> again = kit.createTestProbe();
+    SystemActor.Connect connect = new SystemActor.Connect("new", "", ClientActor.Opening.RESUMABLE,
+        new SystemActor.Resuming("c", r.nonce(), ""), again.getRef());
+    c(r).tell(new ClientActor.Resume("not-the-nonce", "", connect));
+    assertEquals(new SystemActor.ResumeRefused(connect), system.expectMessageClass(SystemActor.ResumeRefused.class));
+
+    c(r).tell(new ClientActor.Resume(r.nonce(), "", connect));
+    SystemActor.Admitted resumed = again.expectMessageClass(SystemActor.Admitted.class);
+    assertSame(r.queue(), resumed.queue(), "the same queue");
+    assertEquals(2, resumed.epoch());
+    assertEquals(1, resumed.preamble().size(), "the welcome (nothing was written: nothing to replay)");
+    assertTrue(resumed.preamble().get(0).text().contains("\"clientId\":\"c\""));
+    assertTrue(resumed.preamble().get(0).text().contains("\"resumed\":true"));
+    assertEquals(0, r.sessions().detached());
+    assertEquals("0000000000000001", r.queue().take().messageId(), "the queued frame waits for the new socket");
+
+    c(r).tell(new ClientActor.Resume(r.nonce(), "", connect));
+    system.expectMessageClass(SystemActor.ResumeRefused.class); // a nonce is good once
+    c(r).tell(new ClientActor.ConnectionClosed(1, CloseCode.ABNORMAL, true)); // the old socket: ignored
+    system.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void aWaitingSessionEndsWhenTheWindowPasses() throws Exception {
+    Resumable r = resumable();
+    c(r).tell(new ClientActor.ConnectionClosed(1, CloseCode.GOING_AWAY, true));
+    assertEquals(new SystemActor.Left("c", "", ""), system.expectMessageClass(SystemActor.Left.class,
+        Duration.ofSeconds(5)));
+    assertEquals(0, r.sessions().detached());
+    assertTrue(r.queue().isClosed());
+  }
+
+  @Test
+  void aCleanCloseEndsAResumableSessionAtOnce() throws Exception {
+    Resumable r = resumable();
+    c(r).tell(new ClientActor.ConnectionClosed(1, CloseCode.NORMAL, false));
+    system.expectMessageClass(SystemActor.Left.class);
+    assertEquals(0, r.sessions().detached());
+  }
+
+  private static ActorRef<ClientActor.Command> c(Resumable r) {
+    return r.ref();
+  }
 }
