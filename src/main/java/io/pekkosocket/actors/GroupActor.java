@@ -64,9 +64,12 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private final String systemId;
   private final Faults faults;
   private final boolean notices;
-  private final Map<String, Member> members = new LinkedHashMap<>();
+  /** The members' queues, in join order: what a fan-out walks. */
+  private final Map<String, OutboundQueue> members = new LinkedHashMap<>();
+  /** The attributes each member last joined with, for a 1002 whose sender does not know them (a lost client). */
+  private final Map<String, Attributes> joinedWith = new java.util.HashMap<>();
 
-  private record Member(OutboundQueue queue, String userId, String extend) {}
+  private record Attributes(String userId, String extend) {}
 
   /**
    * Failures resume with the member map as it was (see {@link SystemActor#create}). An {@code Error} stops the
@@ -102,7 +105,8 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   }
 
   private Behavior<Command> onJoin(Join m) {
-    Member was = members.put(m.clientId(), new Member(m.queue(), m.userId(), m.extend()));
+    OutboundQueue was = members.put(m.clientId(), m.queue());
+    joinedWith.put(m.clientId(), new Attributes(m.userId(), m.extend()));
     if (was == null && notices) {
       fanOut(encoder.membership(Ids.newMessageId(), true, m.clientId(), m.userId(), m.extend()));
     }
@@ -110,8 +114,8 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   }
 
   private Behavior<Command> onLeave(Leave m) {
-    Member was = members.remove(m.clientId());
-    if (was != null && m.notifyOthers() && notices) {
+    Attributes was = joinedWith.remove(m.clientId());
+    if (members.remove(m.clientId()) != null && m.notifyOthers() && notices) {
       String userId = m.userId() != null ? m.userId() : was.userId();
       String extend = m.extend() != null ? m.extend() : was.extend();
       fanOut(encoder.membership(Ids.newMessageId(), false, m.clientId(), userId, extend));
@@ -149,8 +153,8 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private int fanOut(String text) {
     Frame frame = Frame.text(text);
     int delivered = 0;
-    for (Member member : members.values()) {
-      if (member.queue().offer(frame)) delivered++;
+    for (OutboundQueue queue : members.values()) {
+      if (queue.offer(frame)) delivered++;
     }
     return delivered;
   }

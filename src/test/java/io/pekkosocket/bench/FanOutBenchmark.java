@@ -22,8 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The hot path of a group push: encode the envelope once, then offer the same frame to every member's queue (and
- * take it out again, as each connection's stage does). Divide the score by {@code members} for the cost per
- * delivered frame. Run: see docs/BENCHMARKS.md.
+ * take it out again, as each connection's stage does). Divide the score by {@code size} for the cost per
+ * delivered frame. The members are held as a GroupActor holds them. Run: see docs/BENCHMARKS.md.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -33,9 +33,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class FanOutBenchmark {
   @Param({"1000"})
-  int members;
+  int size;
 
-  private OutboundQueue[] queues;
+  /** As a GroupActor holds its members: clientId → queue, in join order. */
+  private final java.util.Map<String, OutboundQueue> members = new java.util.LinkedHashMap<>();
   private final FrameEncoder encoder = new FrameEncoder(true, true);
   private final Push push = new Push("user-1", 200, "chat",
       new Payload.Text("{\"ts\":1764150000000,\"text\":\"hello room, this is a 100-byte message....\"}"));
@@ -49,10 +50,10 @@ public class FanOutBenchmark {
       @Override
       public void closeRequested(int code, String reason, boolean flush) {}
     };
-    queues = new OutboundQueue[members];
-    for (int i = 0; i < members; i++) {
-      queues[i] = new OutboundQueue(1024, 4 << 20, FrameCounters.NONE);
-      queues[i].attach(quiet);
+    for (int i = 0; i < size; i++) {
+      OutboundQueue q = new OutboundQueue(1024, 4 << 20, FrameCounters.NONE);
+      q.attach(quiet);
+      members.put(Ids.newClientId("n1"), q);
     }
   }
 
@@ -67,10 +68,10 @@ public class FanOutBenchmark {
   public int encodeAndFanOut() {
     Frame frame = Frame.text(encoder.push(Ids.newMessageId(), push));
     int delivered = 0;
-    for (OutboundQueue o : queues) {
-      if (o.offer(frame)) delivered++;
+    for (OutboundQueue q : members.values()) {
+      if (q.offer(frame)) delivered++;
     }
-    for (OutboundQueue o : queues) o.take();
+    for (OutboundQueue q : members.values()) q.take();
     return delivered;
   }
 }
