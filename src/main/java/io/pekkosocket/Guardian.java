@@ -64,8 +64,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
    */
   public record ToSystem(String systemId, SystemActor.Command command) implements Command {}
 
-  /** Shutdown: every system closes its connections with {@code code} over {@code window}, sending no 1002. */
-  public record Drain(int code, String reason, java.time.Duration window) implements Command {}
+  /** Shutdown: every system (also one started again later) is told {@code drain}. */
+  public record DrainAll(SystemActor.Drain drain) implements Command {}
 
   private record Stored(String systemId, Throwable failure, ActorRef<ApiResult> replyTo) implements Command {}
 
@@ -99,7 +99,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   private final KeyRing keys;
   private final Sessions sessions;
   private long seq;
-  private Drain drain;
+  private SystemActor.Drain drain;
 
   /**
    * @param registered the systems already in the store (loaded before the actor system started)
@@ -136,7 +136,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         .onMessage(KeyStored.class, this::onKeyStored)
         .onMessage(ForSystem.class, this::onForSystem)
         .onMessage(ToSystem.class, this::onToSystem)
-        .onMessage(Drain.class, this::onDrain)
+        .onMessage(DrainAll.class, this::onDrainAll)
         .onMessage(SystemTerminated.class, this::onSystemTerminated)
         .onMessage(Restart.class, this::onRestart)
         .build();
@@ -293,7 +293,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private void restart(String systemId) {
     ActorRef<SystemActor.Command> fresh = startSystem(systemId);
-    if (drain != null) fresh.tell(new SystemActor.Drain(drain.code(), drain.reason(), drain.window()));
+    if (drain != null) fresh.tell(drain);
   }
 
   private Behavior<Command> onForSystem(ForSystem m) {
@@ -323,9 +323,9 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
 
-  private Behavior<Command> onDrain(Drain m) {
-    drain = m;
-    systems.values().forEach(s -> s.tell(new SystemActor.Drain(m.code(), m.reason(), m.window())));
+  private Behavior<Command> onDrainAll(DrainAll m) {
+    drain = m.drain();
+    systems.values().forEach(s -> s.tell(drain));
     return this;
   }
 }

@@ -10,6 +10,7 @@ import io.pekkosocket.http.SocketRoutes;
 import com.typesafe.config.ConfigFactory;
 import io.pekkosocket.auth.KeyRing;
 import io.pekkosocket.actors.Sessions;
+import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.auth.ResumeTokens;
 import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.ops.Faults;
@@ -180,7 +181,8 @@ public final class Server {
       return CompletableFuture.completedFuture(Done.getInstance());
     });
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "socket-drain", () -> {
-      system.tell(new Guardian.Drain(CloseCode.SERVICE_RESTART, "service restart", settings.drain()));
+      system.tell(new Guardian.DrainAll(
+          new SystemActor.Drain(CloseCode.SERVICE_RESTART, "service restart", settings.drain())));
       long deadline = System.nanoTime() + settings.drain().plus(settings.closeTimeout()).toNanos();
       CompletableFuture<Done> drained = new CompletableFuture<>();
       awaitNoConnections(system, metrics, deadline, drained);
