@@ -47,14 +47,15 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   public sealed interface Command {}
 
-  public record Register(String systemId, Deadline deadline, ActorRef<ApiResult> replyTo) implements Command {}
-
-  /** {@code rotate_system_key}: a new signing key for {@code systemId}; the previous one verifies for {@code grace}. */
-  public record RotateKey(String systemId, Duration grace, Deadline deadline, ActorRef<ApiResult> replyTo)
+  public record Register(String systemId, Deadline deadline, ActorRef<ApiResult<ApiResult.Empty>> replyTo)
       implements Command {}
 
+  /** {@code rotate_system_key}: a new signing key for {@code systemId}; the previous one verifies for {@code grace}. */
+  public record RotateKey(String systemId, Duration grace, Deadline deadline,
+      ActorRef<ApiResult<ApiResult.KeyRotated>> replyTo) implements Command {}
+
   /** An API call for a system; unknown systems get {@code 系统ID无效} on the call's own replyTo. */
-  public record ForSystem(String systemId, SystemActor.ApiCommand command) implements Command {}
+  public record ForSystem(String systemId, SystemActor.ApiCommand<?> command) implements Command {}
 
   /**
    * Anything else for a system's actor: a handshake's {@link SystemActor.Connect} (answered
@@ -67,7 +68,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   /** Shutdown: every system (also one started again later) is told {@code drain}. */
   public record DrainAll(SystemActor.Drain drain) implements Command {}
 
-  private record Stored(String systemId, Throwable failure, ActorRef<ApiResult> replyTo) implements Command {}
+  private record Stored(String systemId, Throwable failure, ActorRef<ApiResult<ApiResult.Empty>> replyTo) implements Command {}
 
   private record KeyStored(RotateKey request, SystemStore.Keys keys, Throwable failure) implements Command {}
 
@@ -93,7 +94,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   /** Systems waiting for a delayed start: their calls are answered busy, their new connections 1013. */
   private final java.util.Set<String> restarting = new java.util.HashSet<>();
   /** systemIds whose write is in flight, with the duplicate registers waiting for its outcome (L8). */
-  private final Map<String, List<ActorRef<ApiResult>>> storing = new HashMap<>();
+  private final Map<String, List<ActorRef<ApiResult<ApiResult.Empty>>>> storing = new HashMap<>();
   /** systemIds whose key rotation is in flight, with the rotations of the same system waiting their turn. */
   private final Map<String, Deque<RotateKey>> rotating = new HashMap<>();
   private final KeyRing keys;
@@ -144,14 +145,14 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private Behavior<Command> onRegister(Register m) {
     if (m.deadline().passed()) {
-      m.replyTo().tell(ApiResult.BUSY);
+      m.replyTo().tell(ApiResult.busy());
       return this;
     }
     if (systems.containsKey(m.systemId())) {
       m.replyTo().tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM));
       return this;
     }
-    List<ActorRef<ApiResult>> waiting = storing.get(m.systemId());
+    List<ActorRef<ApiResult<ApiResult.Empty>>> waiting = storing.get(m.systemId());
     if (waiting != null) {
       // the same id is being written: answer by that write's outcome, never "duplicate" before it is known
       waiting.add(m.replyTo());
@@ -171,10 +172,10 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onStored(Stored m) {
-    List<ActorRef<ApiResult>> waiting = storing.remove(m.systemId());
+    List<ActorRef<ApiResult<ApiResult.Empty>>> waiting = storing.remove(m.systemId());
     if (m.failure() != null) {
       getContext().getLog().error("could not store a new system: {}", m.failure().toString());
-      ApiResult unavailable = ApiResult.error("registry unavailable, try again");
+      ApiResult<ApiResult.Empty> unavailable = ApiResult.error("registry unavailable, try again");
       m.replyTo().tell(unavailable);
       waiting.forEach(w -> w.tell(unavailable));
       return this;
@@ -198,7 +199,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private void startRotation(RotateKey m) {
     if (m.deadline().passed()) {
-      m.replyTo().tell(ApiResult.BUSY);
+      m.replyTo().tell(ApiResult.busy());
       return;
     }
     if (!systems.containsKey(m.systemId())) {
@@ -298,13 +299,18 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private Behavior<Command> onForSystem(ForSystem m) {
     if (restarting.contains(m.systemId())) {
-      m.command().replyTo().tell(ApiResult.BUSY); // nothing ran: it never reached a system
+      refuse(m.command(), ApiResult.BUSY); // nothing ran: it never reached a system
       return this;
     }
     ActorRef<SystemActor.Command> system = systems.get(m.systemId());
     if (system != null) system.tell(m.command());
-    else m.command().replyTo().tell(ApiResult.error(ApiResult.UNKNOWN_SYSTEM));
+    else refuse(m.command(), ApiResult.error(ApiResult.UNKNOWN_SYSTEM));
     return this;
+  }
+
+  /** Answers a command that never reached its system with {@code error}. */
+  private static <R> void refuse(SystemActor.ApiCommand<R> command, ApiResult<?> error) {
+    command.replyTo().tell(error.asError());
   }
 
   private Behavior<Command> onToSystem(ToSystem m) {

@@ -54,7 +54,7 @@ public final class Api {
 
   /**
    * A typed answer: {@code data} is the operation's declared reply type when {@code code} is 0 and the reply has a
-   * shape ({@link Operation#reply()} not {@link Void}), else null; {@code body} is the exact body.
+   * shape, else null (errors carry none; {@link ApiResult.Empty} stands for {@code []} and {@code {}}); {@code body} is the exact body.
    */
   public record Reply<T>(int status, int code, String msg, T data, String body) {
     /** Fails unless the call succeeded (HTTP 200, code 0); returns this. */
@@ -82,7 +82,9 @@ public final class Api {
     }
     int code = json.get("code").asInt();
     T data = null;
-    if (code == 0 && reply != Void.class) {
+    if (code == 0 && reply == ApiResult.Empty.class) {
+      data = reply.cast(empty(json.get("data"), r.body()));
+    } else if (code == 0) {
       try {
         data = JSON.treeToValue(json.get("data"), reply);
       } catch (Exception e) {
@@ -92,17 +94,17 @@ public final class Api {
     return new Reply<>(r.status(), code, json.get("msg").asText(), data, r.body());
   }
 
-  public Reply<Void> bind(String systemId, String clientId, String groupName) {
+  public Reply<ApiResult.Empty> bind(String systemId, String clientId, String groupName) {
     return bind(systemId, clientId, groupName, null, null);
   }
 
-  public Reply<Void> bind(String systemId, String clientId, String groupName, String userId, String extend) {
-    return call(Operation.BIND_TO_GROUP, Void.class, systemId, "clientId", clientId, "groupName", groupName,
+  public Reply<ApiResult.Empty> bind(String systemId, String clientId, String groupName, String userId, String extend) {
+    return call(Operation.BIND_TO_GROUP, ApiResult.Empty.class, systemId, "clientId", clientId, "groupName", groupName,
         "userId", userId, "extend", extend);
   }
 
-  public Reply<Void> unbind(String systemId, String clientId, String groupName) {
-    return call(Operation.UNBIND_FROM_GROUP, Void.class, systemId, "clientId", clientId, "groupName", groupName);
+  public Reply<ApiResult.Empty> unbind(String systemId, String clientId, String groupName) {
+    return call(Operation.UNBIND_FROM_GROUP, ApiResult.Empty.class, systemId, "clientId", clientId, "groupName", groupName);
   }
 
   public Reply<ApiResult.ClientDelivery> sendToClient(String systemId, String clientId, String data) {
@@ -132,8 +134,8 @@ public final class Api {
     return call(Operation.GET_ALL_GROUPS, ApiResult.AllGroups.class, systemId);
   }
 
-  public Reply<Void> closeClient(String systemId, String clientId) {
-    return call(Operation.CLOSE_CLIENT, Void.class, systemId, "clientId", clientId);
+  public Reply<ApiResult.Empty> closeClient(String systemId, String clientId) {
+    return call(Operation.CLOSE_CLIENT, ApiResult.Empty.class, systemId, "clientId", clientId);
   }
 
   public Response post(String operation, String systemId, String body) {
@@ -179,5 +181,12 @@ public final class Api {
     } catch (Exception e) {
       throw new IllegalArgumentException(e);
     }
+  }
+
+  /** {@code []} or {@code {}}, as the reply of an operation whose data has no shape. */
+  private static ApiResult.Empty empty(JsonNode data, String body) {
+    if (data.isArray() && data.isEmpty()) return ApiResult.Empty.LIST;
+    if (data.isObject() && data.isEmpty()) return ApiResult.Empty.OBJECT;
+    throw new AssertionError("data is neither [] nor {}: " + body);
   }
 }

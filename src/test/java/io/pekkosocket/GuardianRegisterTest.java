@@ -67,13 +67,13 @@ class GuardianRegisterTest {
     ActorRef<Guardian.Command> guardian = kit.spawn(Guardian.create(settings, store, List.of(),
         new io.pekkosocket.auth.KeyRing(), new io.pekkosocket.actors.Sessions(new io.pekkosocket.auth.ResumeTokens(),
             Duration.ofSeconds(30), 256, 10_000), new Metrics(), Faults.NONE, new io.pekkosocket.Admission(0)));
-    TestProbe<ApiResult> first = kit.createTestProbe();
-    TestProbe<ApiResult> second = kit.createTestProbe();
+    TestProbe<ApiResult<?>> first = kit.createTestProbe();
+    TestProbe<ApiResult<?>> second = kit.createTestProbe();
     TestProbe<SystemActor.Admission> found = kit.createTestProbe();
     CountDownLatch release = holdTheDiskThreads();
     try {
-      guardian.tell(new Guardian.Register(id, Deadline.after(Duration.ofSeconds(30)), first.getRef()));
-      guardian.tell(new Guardian.Register(id, Deadline.after(Duration.ofSeconds(30)), second.getRef()));
+      guardian.tell(new Guardian.Register(id, Deadline.after(Duration.ofSeconds(30)), first.getRef().narrow()));
+      guardian.tell(new Guardian.Register(id, Deadline.after(Duration.ofSeconds(30)), second.getRef().narrow()));
       guardian.tell(new Guardian.ToSystem(id, new SystemActor.Connect("c1", "", found.getRef())));
       assertInstanceOf(SystemActor.UnknownSystem.class, found.receiveMessage(),
           "both registers handled, the write not done yet");

@@ -69,14 +69,15 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
    * {@code replyTo} once those frames are queued.
    */
   public record Join(ActorRef<GroupActor.Command> group, String userId, String extend,
-      ActorRef<ApiResult> replyTo) implements Command {}
+      ActorRef<ApiResult<ApiResult.Empty>> replyTo) implements Command {}
 
   /**
    * An unbind the system has entered in its index: the client leaves {@code group} (1002 to the others when
    * {@code notifyOthers}); the group answers {@code replyTo}, then gets {@code then} (the system's idle check of a
    * group it emptied), if any.
    */
-  public record Leave(ActorRef<GroupActor.Command> group, boolean notifyOthers, ActorRef<ApiResult> replyTo,
+  public record Leave(ActorRef<GroupActor.Command> group, boolean notifyOthers,
+      ActorRef<ApiResult<ApiResult.Empty>> replyTo,
       GroupActor.Command then) implements Command {}
 
   /**

@@ -45,7 +45,8 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
    * A business push to every member; replies with {@link ApiResult.FanOutDelivery}, or {@link ApiResult#BUSY}
    * without sending anything once {@code deadline} has passed.
    */
-  public record Send(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements Command {}
+  public record Send(Push push, Deadline deadline, ActorRef<ApiResult<ApiResult.FanOutDelivery>> replyTo)
+      implements Command {}
 
   /**
    * Tells {@code replyTo} the {@code message} once the group has handled everything sent to it before, so the frames
@@ -126,7 +127,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
   private Behavior<Command> onSend(Send m) {
     faults.check("group", systemId); // test-only: stands for whatever held the group until now
     if (m.deadline().passed()) {
-      m.replyTo().tell(ApiResult.BUSY);
+      m.replyTo().tell(ApiResult.busy());
       return this;
     }
     String messageId = Ids.newMessageId();

@@ -39,10 +39,10 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
    * An HTTP API call: always answered on {@code replyTo}, exactly once. Once its {@code deadline} has passed it is
    * answered {@link ApiResult#BUSY} and not run (its caller is being answered 503 anyway).
    */
-  public sealed interface ApiCommand extends Command {
+  public sealed interface ApiCommand<R> extends Command {
     Deadline deadline();
 
-    ActorRef<ApiResult> replyTo();
+    ActorRef<ApiResult<R>> replyTo();
   }
 
   // ---- from connections ----
@@ -99,16 +99,16 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   // ---- the HTTP API ----
 
-  public record SendToClient(String clientId, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
-      implements ApiCommand {}
+  public record SendToClient(String clientId, Push push, Deadline deadline, ActorRef<ApiResult<ApiResult.ClientDelivery>> replyTo)
+      implements ApiCommand<ApiResult.ClientDelivery> {}
 
-  public record SendToClients(List<String> clientIds, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
-      implements ApiCommand {}
+  public record SendToClients(List<String> clientIds, Push push, Deadline deadline, ActorRef<ApiResult<ApiResult.ClientsDelivery>> replyTo)
+      implements ApiCommand<ApiResult.ClientsDelivery> {}
 
-  public record SendToGroup(String groupName, Push push, Deadline deadline, ActorRef<ApiResult> replyTo)
-      implements ApiCommand {}
+  public record SendToGroup(String groupName, Push push, Deadline deadline, ActorRef<ApiResult<ApiResult.FanOutDelivery>> replyTo)
+      implements ApiCommand<ApiResult.FanOutDelivery> {}
 
-  public record SendToSystem(Push push, Deadline deadline, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record SendToSystem(Push push, Deadline deadline, ActorRef<ApiResult<ApiResult.FanOutDelivery>> replyTo) implements ApiCommand<ApiResult.FanOutDelivery> {}
 
   /**
    * {@code bind_to_group}. The SystemActor runs it (membership is its index); one that joins or finds the client a
@@ -116,18 +116,18 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
    * queued.
    */
   public record Bind(String clientId, String groupName, String userId, String extend, Deadline deadline,
-      ActorRef<ApiResult> replyTo) implements ApiCommand {}
+      ActorRef<ApiResult<ApiResult.Empty>> replyTo) implements ApiCommand<ApiResult.Empty> {}
 
-  public record Unbind(String clientId, String groupName, Deadline deadline, ActorRef<ApiResult> replyTo)
-      implements ApiCommand {}
+  public record Unbind(String clientId, String groupName, Deadline deadline, ActorRef<ApiResult<ApiResult.Empty>> replyTo)
+      implements ApiCommand<ApiResult.Empty> {}
 
-  public record GetOnlineList(String groupName, Deadline deadline, ActorRef<ApiResult> replyTo)
-      implements ApiCommand {}
+  public record GetOnlineList(String groupName, Deadline deadline, ActorRef<ApiResult<ApiResult.OnlineList>> replyTo)
+      implements ApiCommand<ApiResult.OnlineList> {}
 
-  public record GetAllGroups(Deadline deadline, ActorRef<ApiResult> replyTo) implements ApiCommand {}
+  public record GetAllGroups(Deadline deadline, ActorRef<ApiResult<ApiResult.AllGroups>> replyTo) implements ApiCommand<ApiResult.AllGroups> {}
 
-  public record CloseClient(String clientId, Deadline deadline, ActorRef<ApiResult> replyTo)
-      implements ApiCommand {}
+  public record CloseClient(String clientId, Deadline deadline, ActorRef<ApiResult<ApiResult.Empty>> replyTo)
+      implements ApiCommand<ApiResult.Empty> {}
 
   // ---- operations ----
 
@@ -339,9 +339,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
    * The deadline check that comes first in every API handler: a command past its deadline is answered busy and does
    * nothing. (The test-only fault hook runs before it: it stands for whatever held the actor until now.)
    */
-  private static boolean expired(ApiCommand m) {
+  private static <R> boolean expired(ApiCommand<R> m) {
     if (!m.deadline().passed()) return false;
-    m.replyTo().tell(ApiResult.BUSY);
+    m.replyTo().tell(ApiResult.busy());
     return true;
   }
 
@@ -381,7 +381,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       if (expired(m)) return this;
       m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(Ids.newMessageId(), 0)));
     } else if (m.deadline().abandoned()) { // the group starts it (or not): this actor only forwards it
-      m.replyTo().tell(ApiResult.BUSY);
+      m.replyTo().tell(ApiResult.busy());
     } else {
       g.ref().tell(new GroupActor.Send(m.push(), m.deadline(), m.replyTo()));
     }

@@ -127,7 +127,7 @@ public final class ApiRoutes extends AllDirectives {
     return systemId.isEmpty() || claims.mayActOn(systemId);
   }
 
-  private CompletionStage<ApiResult> call(String name, byte[] body, String systemId) {
+  private CompletionStage<? extends ApiResult<?>> call(String name, byte[] body, String systemId) {
     // Everything the body can get wrong is found here, before the ask: a 400 never leaves a pending ask behind.
     ApiRequest req = ApiRequest.parse(body, mapper);
     Operation operation = Operation.named(name);
@@ -140,35 +140,45 @@ public final class ApiRoutes extends AllDirectives {
     }
     if (request instanceof Request.Register r) return register(r);
     if (request instanceof Request.RotateKey r) return rotateSystemKey(r);
-    BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command = command(request);
     if (systemId.isEmpty()) return done(ApiResult.error(ApiResult.NO_SYSTEM_ID));
-    return admitted(systemId, 1, body.length, (d, to) -> new Guardian.ForSystem(systemId, command.apply(d, to)));
+    return system(systemId, body.length, request);
   }
 
-  /** The system's command that runs {@code request}. */
-  private static BiFunction<Deadline, ActorRef<ApiResult>, SystemActor.ApiCommand> command(Request request) {
+  /** Runs {@code request} as its system's command: one ask, answered with the command's own reply type. */
+  private CompletionStage<? extends ApiResult<?>> system(String systemId, long bytes, Request request) {
     if (request instanceof Request.SendToClient r) {
-      return (d, to) -> new SystemActor.SendToClient(r.clientId(), r.push(), d, to);
+      return ask(systemId, bytes, ApiResult.ClientDelivery.class, (d, to) -> new SystemActor.SendToClient(r.clientId(), r.push(), d, to));
     }
     if (request instanceof Request.SendToClients r) {
-      return (d, to) -> new SystemActor.SendToClients(r.clientIds(), r.push(), d, to);
+      return ask(systemId, bytes, ApiResult.ClientsDelivery.class, (d, to) -> new SystemActor.SendToClients(r.clientIds(), r.push(), d, to));
     }
     if (request instanceof Request.SendToGroup r) {
-      return (d, to) -> new SystemActor.SendToGroup(r.groupName(), r.push(), d, to);
+      return ask(systemId, bytes, ApiResult.FanOutDelivery.class, (d, to) -> new SystemActor.SendToGroup(r.groupName(), r.push(), d, to));
     }
-    if (request instanceof Request.SendToSystem r) return (d, to) -> new SystemActor.SendToSystem(r.push(), d, to);
+    if (request instanceof Request.SendToSystem r) {
+      return ask(systemId, bytes, ApiResult.FanOutDelivery.class, (d, to) -> new SystemActor.SendToSystem(r.push(), d, to));
+    }
     if (request instanceof Request.Bind r) {
-      return (d, to) -> new SystemActor.Bind(r.clientId(), r.groupName(), r.userId(), r.extend(), d, to);
+      return ask(systemId, bytes, ApiResult.Empty.class,
+          (d, to) -> new SystemActor.Bind(r.clientId(), r.groupName(), r.userId(), r.extend(), d, to));
     }
     if (request instanceof Request.Unbind r) {
-      return (d, to) -> new SystemActor.Unbind(r.clientId(), r.groupName(), d, to);
+      return ask(systemId, bytes, ApiResult.Empty.class, (d, to) -> new SystemActor.Unbind(r.clientId(), r.groupName(), d, to));
     }
     if (request instanceof Request.GetOnlineList r) {
-      return (d, to) -> new SystemActor.GetOnlineList(r.groupName(), d, to);
+      return ask(systemId, bytes, ApiResult.OnlineList.class, (d, to) -> new SystemActor.GetOnlineList(r.groupName(), d, to));
     }
-    if (request instanceof Request.GetAllGroups) return SystemActor.GetAllGroups::new;
-    if (request instanceof Request.CloseClient r) return (d, to) -> new SystemActor.CloseClient(r.clientId(), d, to);
+    if (request instanceof Request.GetAllGroups) return ask(systemId, bytes, ApiResult.AllGroups.class, SystemActor.GetAllGroups::new);
+    if (request instanceof Request.CloseClient r) {
+      return ask(systemId, bytes, ApiResult.Empty.class, (d, to) -> new SystemActor.CloseClient(r.clientId(), d, to));
+    }
     throw new IllegalStateException("no system command for " + request);
+  }
+
+  /** One ask for a command whose answer carries {@code reply} ({@code api/Operation} declares it). */
+  private <R> CompletionStage<ApiResult<R>> ask(String systemId, long bytes, Class<R> reply,
+      BiFunction<Deadline, ActorRef<ApiResult<R>>, SystemActor.ApiCommand<R>> command) {
+    return admitted(systemId, 1, bytes, (d, to) -> new Guardian.ForSystem(systemId, command.apply(d, to)));
   }
 
   /**
@@ -176,12 +186,12 @@ public final class ApiRoutes extends AllDirectives {
    * room, else answers busy at once. The permits come back with the answer or its timeout. An unregistered system
    * has no counter: the Guardian answers it {@code 系统ID无效} at once.
    */
-  private CompletionStage<ApiResult> admitted(String systemId, int commands, long bytes,
-      BiFunction<Deadline, ActorRef<ApiResult>, Guardian.Command> message) {
+  private <R> CompletionStage<ApiResult<R>> admitted(String systemId, int commands, long bytes,
+      BiFunction<Deadline, ActorRef<ApiResult<R>>, Guardian.Command> message) {
     Admission.InFlight inFlight = admission.of(systemId);
-    if (inFlight != null && !inFlight.tryAcquire(commands, bytes)) return done(ApiResult.BUSY);
+    if (inFlight != null && !inFlight.tryAcquire(commands, bytes)) return done(ApiResult.busy());
     Deadline deadline = Deadline.after(askTimeout);
-    CompletionStage<ApiResult> asked = AskPattern.ask(guardian, r -> message.apply(deadline, r), answerTimeout,
+    CompletionStage<ApiResult<R>> asked = AskPattern.ask(guardian, r -> message.apply(deadline, r), answerTimeout,
         system.scheduler());
     // the permits come back when the actor has answered (a given-up command is answered busy when it is reached),
     // so what waits in a system's mailbox stays within its limit
@@ -194,32 +204,32 @@ public final class ApiRoutes extends AllDirectives {
    * will never run); one that has started is waited for, up to the grace, and if even that passes the answer is 504
    * "outcome unknown", never a 503 that could be untrue.
    */
-  private CompletionStage<ApiResult> decided(Deadline deadline, CompletionStage<ApiResult> asked) {
-    CompletableFuture<ApiResult> answer = new CompletableFuture<>();
+  private <R> CompletionStage<ApiResult<R>> decided(Deadline deadline, CompletionStage<ApiResult<R>> asked) {
+    CompletableFuture<ApiResult<R>> answer = new CompletableFuture<>();
     org.apache.pekko.actor.Cancellable atDeadline = system.scheduler().scheduleOnce(askTimeout, () -> {
-      if (deadline.abandon()) answer.complete(ApiResult.BUSY);
+      if (deadline.abandon()) answer.complete(ApiResult.busy());
     }, system.executionContext());
     asked.whenComplete((result, failure) -> {
       atDeadline.cancel(); // nothing to decide once the actor has answered
       if (failure == null) answer.complete(result);
-      else if (deadline.started()) answer.complete(ApiResult.OUTCOME_UNKNOWN);
+      else if (deadline.started()) answer.complete(ApiResult.outcomeUnknown());
       else answer.completeExceptionally(failure);
     });
     return answer;
   }
 
-  private CompletionStage<ApiResult> register(Request.Register r) {
+  private CompletionStage<ApiResult<ApiResult.Empty>> register(Request.Register r) {
     Deadline deadline = Deadline.after(askTimeout);
     return decided(deadline, AskPattern.ask(guardian, to -> new Guardian.Register(r.systemId(), deadline, to),
         answerTimeout, system.scheduler()));
   }
 
   /** Admin: a new signing key for the system named in the body (not the SystemId header). */
-  private CompletionStage<ApiResult> rotateSystemKey(Request.RotateKey r) {
+  private CompletionStage<ApiResult<ApiResult.KeyRotated>> rotateSystemKey(Request.RotateKey r) {
     return admitted(r.systemId(), 1, 0, (d, to) -> new Guardian.RotateKey(r.systemId(), r.grace(), d, to));
   }
 
-  private static CompletionStage<ApiResult> done(ApiResult r) {
+  private static <R> CompletionStage<ApiResult<R>> done(ApiResult<R> r) {
     return CompletableFuture.completedFuture(r);
   }
 }

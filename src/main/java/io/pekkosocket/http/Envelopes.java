@@ -31,7 +31,7 @@ public final class Envelopes extends AllDirectives {
     }
   }
 
-  private final Marshaller<ApiResult, RequestEntity> marshaller;
+  private final Marshaller<ApiResult<?>, RequestEntity> marshaller;
   private final ExceptionHandler exceptionHandler;
   private final RejectionHandler rejectionHandler;
 
@@ -41,7 +41,7 @@ public final class Envelopes extends AllDirectives {
     this.rejectionHandler = rejections();
   }
 
-  public Route complete(StatusCode status, ApiResult result) {
+  public Route complete(StatusCode status, ApiResult<?> result) {
     return complete(status, result, marshaller);
   }
 
@@ -49,11 +49,11 @@ public final class Envelopes extends AllDirectives {
    * An API call's answer: 503 for {@link ApiResult#BUSY}, 504 for {@link ApiResult#OUTCOME_UNKNOWN}, 413 for
    * {@link ApiResult#TOO_LARGE}, else 200.
    */
-  public Route answer(ApiResult result) {
+  public Route answer(ApiResult<?> result) {
     return complete(statusOf(result), result);
   }
 
-  static StatusCode statusOf(ApiResult result) {
+  static StatusCode statusOf(ApiResult<?> result) {
     if (result.equals(ApiResult.BUSY)) return StatusCodes.SERVICE_UNAVAILABLE;
     if (result.equals(ApiResult.OUTCOME_UNKNOWN)) return StatusCodes.GATEWAY_TIMEOUT;
     if (result.equals(ApiResult.TOO_LARGE)) return StatusCodes.PAYLOAD_TOO_LARGE;

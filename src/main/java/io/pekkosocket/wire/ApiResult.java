@@ -1,49 +1,96 @@
 package io.pekkosocket.wire;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The response envelope of every HTTP API call: {@code {"code":…,"msg":"…","data":…}}. {@code data} is one of the
- * records below, an empty list ({@code []}) or an empty/string-keyed map.
+ * The response envelope of every HTTP API call, {@code {"code":…,"msg":"…","data":…}}, typed by what its
+ * {@code data} is: one of the records below, {@link Empty} for {@code []}/{@code {}}, or (health) a string. An
+ * error carries no data ({@code data()} is null) and is written with {@code "data":[]}, as the original services
+ * write it. Actors answer API commands with the type their command declares ({@code api/Operation}), so callers,
+ * tests and a later cluster merge read {@code data()} without casts.
  */
 @JsonPropertyOrder({"code", "msg", "data"})
-public record ApiResult(int code, String msg, Object data) {
+public record ApiResult<T>(int code, String msg, @JsonIgnore T data) {
   public static final String SUCCESS = "success";
   public static final String NO_SYSTEM_ID = "系统ID不能为空";
   public static final String UNKNOWN_SYSTEM = "系统ID无效";
   public static final String DUPLICATE_SYSTEM = "该系统ID已被注册";
 
   /** Not run: too many commands in flight, or its deadline passed before it started. The route answers HTTP 503. */
-  public static final ApiResult BUSY = error("server busy, try again");
+  public static final ApiResult<Empty> BUSY = error("server busy, try again");
   /** A command started but its answer did not come within the grace: it may or may not have taken effect (504). */
-  public static final ApiResult OUTCOME_UNKNOWN = error("timed out; the command may have run");
+  public static final ApiResult<Empty> OUTCOME_UNKNOWN = error("timed out; the command may have run");
 
   /** A push whose encoded frame is larger than a connection's outbound queue. The route answers HTTP 413. */
-  public static final ApiResult TOO_LARGE = error("payload too large");
+  public static final ApiResult<Empty> TOO_LARGE = error("payload too large");
 
-  public static ApiResult ok(Object data) {
-    return new ApiResult(0, SUCCESS, data);
+  /** The data as written: an error's is {@code []}. */
+  @JsonProperty("data")
+  public Object written() {
+    return data == null ? Empty.LIST : data;
   }
 
-  public static ApiResult okEmptyList() {
-    return ok(List.of());
+  public static <T> ApiResult<T> ok(T data) {
+    return new ApiResult<>(0, SUCCESS, data);
   }
 
-  public static ApiResult okEmptyObject() {
-    return ok(Map.of());
+  /** Success with {@code "data":[]} (bind, unbind, register). */
+  public static ApiResult<Empty> okEmptyList() {
+    return ok(Empty.LIST);
   }
 
-  public static ApiResult error(String msg) {
-    return new ApiResult(-1, msg, List.of());
+  /** Success with {@code "data":{}} (close_client). */
+  public static ApiResult<Empty> okEmptyObject() {
+    return ok(Empty.OBJECT);
+  }
+
+  /** An error, of any reply type: code -1, no data (written {@code []}). */
+  public static <T> ApiResult<T> error(String msg) {
+    return new ApiResult<>(-1, msg, null);
+  }
+
+  /** {@link #BUSY} as an answer of any type. */
+  public static <T> ApiResult<T> busy() {
+    return error(BUSY.msg());
+  }
+
+  /** {@link #OUTCOME_UNKNOWN} as an answer of any type. */
+  public static <T> ApiResult<T> outcomeUnknown() {
+    return error(OUTCOME_UNKNOWN.msg());
   }
 
   /** Go validator's message for a missing required field, e.g. {@code ClientId为必填字段}. */
-  public static ApiResult required(String goFieldName) {
+  public static <T> ApiResult<T> required(String goFieldName) {
     return error(goFieldName + "为必填字段");
+  }
+
+  /** This error as an answer of another type (errors carry no data). */
+  public <U> ApiResult<U> asError() {
+    if (data != null) throw new IllegalStateException("not an error: " + this);
+    return new ApiResult<>(code, msg, null);
+  }
+
+  /** The data of a reply that has none: {@code []} or {@code {}}. */
+  public enum Empty {
+    LIST(List.of()),
+    OBJECT(Map.of());
+
+    private final Object written;
+
+    Empty(Object written) {
+      this.written = written;
+    }
+
+    @JsonValue
+    Object written() {
+      return written;
+    }
   }
 
   /** {@code send_to_client}. */

@@ -29,7 +29,7 @@ class ClientActorTest {
   private final TestProbe<SystemActor.Command> system = kit.createTestProbe();
   private final TestProbe<SystemActor.Admission> handshake = kit.createTestProbe();
   private final TestProbe<GroupActor.Command> group = kit.createTestProbe();
-  private final TestProbe<ApiResult> caller = kit.createTestProbe();
+  private final TestProbe<ApiResult<?>> caller = kit.createTestProbe();
 
   /** A client as its system spawns it, with {@code attachTimeout}; returns it once it has answered the handshake. */
   private ActorRef<ClientActor.Command> spawn(String tokenUserId, Duration attachTimeout) {
@@ -75,7 +75,7 @@ class ClientActorTest {
   @Test
   void aBindSetsTheAttributesJoinsTheGroupAndHasTheGroupAnswer() {
     ActorRef<ClientActor.Command> c = attached("token-user", new TestQueues.Recorded());
-    c.tell(new ClientActor.Join(group.getRef(), "", "e1", caller.getRef()));
+    c.tell(new ClientActor.Join(group.getRef(), "", "e1", caller.getRef().narrow()));
     GroupActor.Join join = group.expectMessageClass(GroupActor.Join.class);
     assertEquals(List.of("c", "token-user", "e1"), List.of(join.clientId(), join.userId(), join.extend()),
         "an empty userId keeps the connect token's");
@@ -83,7 +83,7 @@ class ClientActorTest {
     assertEquals(ApiResult.okEmptyList(), answer.message());
     assertEquals(caller.getRef(), answer.replyTo());
 
-    c.tell(new ClientActor.Join(group.getRef(), "u2", "e2", caller.getRef()));
+    c.tell(new ClientActor.Join(group.getRef(), "u2", "e2", caller.getRef().narrow()));
     join = group.expectMessageClass(GroupActor.Join.class);
     assertEquals(List.of("u2", "e2"), List.of(join.userId(), join.extend()));
     group.expectMessageClass(GroupActor.Answer.class);
@@ -92,11 +92,11 @@ class ClientActorTest {
   @Test
   void anUnbindLeavesWithTheLastBindsAttributesThenTheGroupAnswersThenTheSystemsIdleCheck() {
     ActorRef<ClientActor.Command> c = attached("", new TestQueues.Recorded());
-    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef()));
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow()));
     group.expectMessageClass(GroupActor.Join.class);
     group.expectMessageClass(GroupActor.Answer.class);
     GroupActor.Command idleCheck = GroupActor.Stop.INSTANCE; // stands for the system's message
-    c.tell(new ClientActor.Leave(group.getRef(), true, caller.getRef(), idleCheck));
+    c.tell(new ClientActor.Leave(group.getRef(), true, caller.getRef().narrow(), idleCheck));
     assertEquals(new GroupActor.Leave("c", "u", "x", true), group.expectMessageClass(GroupActor.Leave.class));
     assertEquals(caller.getRef(), group.expectMessageClass(GroupActor.Answer.class).replyTo());
     assertEquals(idleCheck, group.receiveMessage());
@@ -105,7 +105,7 @@ class ClientActorTest {
   @Test
   void theDisconnectIsReportedOnceWithTheAttributesAndTheActorStopsWhenReleased() {
     ActorRef<ClientActor.Command> c = attached("", new TestQueues.Recorded());
-    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef()));
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow()));
     group.expectMessageClass(GroupActor.Join.class);
     group.expectMessageClass(GroupActor.Answer.class);
     c.tell(new ClientActor.ConnectionClosed(1, CloseCode.ABNORMAL, true));
@@ -113,7 +113,7 @@ class ClientActorTest {
     assertEquals(new SystemActor.Left("c", "u", "x"), system.expectMessageClass(SystemActor.Left.class));
 
     // a bind the system forwarded before it heard of the disconnect: answered, and nothing announced
-    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef()));
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow()));
     assertEquals(ApiResult.okEmptyList(), caller.receiveMessage());
     group.expectNoMessage(Duration.ofMillis(100));
     system.expectNoMessage(Duration.ofMillis(100)); // the second report was not passed on

@@ -53,14 +53,13 @@ class GroupActorTest {
     OutboundQueue tiny = TestQueues.queue(1, full);
     g.tell(new GroupActor.Join("a", a, "", ""));
     g.tell(new GroupActor.Join("tiny", tiny, "", "")); // its own 1001 fills its queue of one
-    TestProbe<ApiResult> reply = kit.createTestProbe();
+    TestProbe<ApiResult<ApiResult.FanOutDelivery>> reply = kit.createTestProbe();
     g.tell(new GroupActor.Send(new Push("s", 5, "m", new Payload.Text("d")), LATER, reply.getRef()));
-    ApiResult r = reply.receiveMessage();
-    ApiResult.FanOutDelivery d = (ApiResult.FanOutDelivery) r.data();
+    ApiResult.FanOutDelivery d = reply.receiveMessage().data();
     assertEquals(1, d.delivered(), "the full queue refused, and asked for a 1013 close");
     assertEquals(CloseCode.TRY_AGAIN_LATER, full.closedWith.get());
     g.tell(new GroupActor.Leave("tiny", "u", "e", true));
-    g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), LATER, reply.getRef()));
+    g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), LATER, reply.getRef().narrow()));
     reply.receiveMessage();
     List<String> atA = TestQueues.taken(a);
     assertEquals(5, atA.size()); // two joins, the push, the leave, the last push
@@ -107,12 +106,12 @@ class GroupActorTest {
     ActorRef<GroupActor.Command> g = kit.spawn(GroupActor.create("s", enc, true, io.pekkosocket.ops.Faults.NONE));
     OutboundQueue a = TestQueues.queue();
     g.tell(new GroupActor.Join("a", a, "", ""));
-    TestProbe<ApiResult> reply = kit.createTestProbe();
+    TestProbe<ApiResult<ApiResult.FanOutDelivery>> reply = kit.createTestProbe();
     g.tell(new GroupActor.Send(new Push("", 0, "", Payload.EMPTY), new Deadline(System.nanoTime() - 1),
         reply.getRef()));
     assertEquals(ApiResult.BUSY, reply.receiveMessage());
     g.tell(new GroupActor.Send(new Push("", 0, "", new Payload.Text("in time")), LATER, reply.getRef()));
-    assertEquals(1, ((ApiResult.FanOutDelivery) reply.receiveMessage().data()).delivered());
+    assertEquals(1, reply.receiveMessage().data().delivered());
     List<String> frames = TestQueues.taken(a);
     assertEquals(2, frames.size(), "the 1001 and the push in time: " + frames);
     assertTrue(frames.get(1).contains("in time"));

@@ -34,7 +34,7 @@ class OrderTest {
     kit.shutdownTestKit();
   }
 
-  private final TestProbe<ApiResult> reply = kit.createTestProbe();
+  private final TestProbe<ApiResult<?>> reply = kit.createTestProbe();
   private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
 
   private ActorRef<SystemActor.Command> newSystem() {
@@ -48,7 +48,7 @@ class OrderTest {
     return stats.receiveMessage();
   }
 
-  private ApiResult call(ActorRef<SystemActor.Command> s, SystemActor.Command c) {
+  private ApiResult<?> call(ActorRef<SystemActor.Command> s, SystemActor.Command c) {
     s.tell(c);
     return reply.receiveMessage();
   }
@@ -94,14 +94,14 @@ class OrderTest {
     TestQueues.Holding hold = new TestQueues.Holding();
     OutboundQueue m = TestQueues.connect(kit, s, "m", "", hold).queue();
     OutboundQueue a = TestQueues.connect(kit, s, "a").queue();
-    call(s, new SystemActor.Bind("m", "g", "um", "", LATER, reply.getRef()));
-    call(s, new SystemActor.SendToGroup("g", push("p0"), LATER, reply.getRef())); // answered by g: m's 1001 is queued
+    call(s, new SystemActor.Bind("m", "g", "um", "", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.SendToGroup("g", push("p0"), LATER, reply.getRef().narrow())); // answered by g: m's 1001 is queued
     assertEquals(List.of("welcome m", "1001 m", "p0"), labels(m));
 
-    TestProbe<ApiResult> bindAnswer = kit.createTestProbe();
-    TestProbe<ApiResult> xAnswer = kit.createTestProbe();
+    TestProbe<ApiResult<?>> bindAnswer = kit.createTestProbe();
+    TestProbe<ApiResult<ApiResult.ClientDelivery>> xAnswer = kit.createTestProbe();
     ActorRef<Object> backend = kit.spawn(Behaviors.receiveMessage(msg -> {
-      if (msg instanceof ApiResult r) { // the bind is answered: push X to a at once
+      if (msg instanceof ApiResult<?> r) { // the bind is answered: push X to a at once
         bindAnswer.getRef().tell(r);
         s.tell(new SystemActor.SendToClient("a", push("x"), LATER, xAnswer.getRef()));
       } else if (msg instanceof Barrier b) {
@@ -120,11 +120,11 @@ class OrderTest {
     } finally {
       hold.release();
     }
-    ApiResult bound = bindAnswer.receiveMessage();
+    ApiResult<?> bound = bindAnswer.receiveMessage();
     assertEquals(0, bound.code());
-    assertEquals(List.of(), bound.data(), "the bind's answer is unchanged: []");
-    assertTrue(((ApiResult.ClientDelivery) xAnswer.receiveMessage().data()).delivered());
-    call(s, new SystemActor.SendToGroup("g", push("p1"), LATER, reply.getRef())); // g has handled all before it
+    assertEquals(ApiResult.Empty.LIST, bound.data(), "the bind's answer is unchanged: []");
+    assertTrue(xAnswer.receiveMessage().data().delivered());
+    call(s, new SystemActor.SendToGroup("g", push("p1"), LATER, reply.getRef().narrow())); // g has handled all before it
     assertEquals(List.of("welcome a", "1001 a", "x", "p1"), labels(a));
   }
 
@@ -142,29 +142,29 @@ class OrderTest {
     TestQueues.Holding hold = new TestQueues.Holding();
     OutboundQueue m1 = TestQueues.connect(kit, s, "m1", "", hold).queue();
     OutboundQueue m2 = TestQueues.connect(kit, s, "m2").queue();
-    call(s, new SystemActor.Bind("m1", "g", "u1", "", LATER, reply.getRef()));
-    call(s, new SystemActor.Bind("m2", "g", "u2", "", LATER, reply.getRef()));
-    call(s, new SystemActor.SendToGroup("g", push("p0"), LATER, reply.getRef()));
+    call(s, new SystemActor.Bind("m1", "g", "u1", "", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.Bind("m2", "g", "u2", "", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.SendToGroup("g", push("p0"), LATER, reply.getRef().narrow()));
     assertEquals(List.of("welcome m1", "1001 m1", "1001 m2", "p0"), labels(m1));
     assertEquals(List.of("welcome m2", "1001 m2", "p0"), labels(m2));
 
-    TestProbe<ApiResult> answers = kit.createTestProbe();
+    TestProbe<ApiResult<?>> answers = kit.createTestProbe();
     hold.arm();
-    s.tell(new SystemActor.SendToGroup("g", push("p1"), LATER, answers.getRef()));
+    s.tell(new SystemActor.SendToGroup("g", push("p1"), LATER, answers.getRef().narrow()));
     try {
       hold.awaitHeld(); // g has offered P1 to m1, not yet to m2
-      s.tell(new SystemActor.Unbind("m1", "g", LATER, answers.getRef()));
-      s.tell(new SystemActor.Unbind("m2", "g", LATER, answers.getRef())); // g is empty
-      s.tell(new SystemActor.Bind("m1", "g", "u1", "", LATER, answers.getRef())); // and bound again
-      s.tell(new SystemActor.Bind("m2", "g", "u2", "", LATER, answers.getRef()));
-      s.tell(new SystemActor.SendToGroup("g", push("p2"), LATER, answers.getRef()));
+      s.tell(new SystemActor.Unbind("m1", "g", LATER, answers.getRef().narrow()));
+      s.tell(new SystemActor.Unbind("m2", "g", LATER, answers.getRef().narrow())); // g is empty
+      s.tell(new SystemActor.Bind("m1", "g", "u1", "", LATER, answers.getRef().narrow())); // and bound again
+      s.tell(new SystemActor.Bind("m2", "g", "u2", "", LATER, answers.getRef().narrow()));
+      s.tell(new SystemActor.SendToGroup("g", push("p2"), LATER, answers.getRef().narrow()));
       SystemActor.Stats held = statsOf(s); // the system has handled all of the above
       assertEquals(1, held.groupChildren(), "one actor for g, not a second one while the first is busy: " + held);
     } finally {
       hold.release();
     }
     for (int i = 0; i < 6; i++) assertEquals(0, answers.receiveMessage().code()); // p1, 2 unbinds, 2 binds, p2
-    call(s, new SystemActor.SendToGroup("g", push("p3"), LATER, reply.getRef())); // g has handled all before it
+    call(s, new SystemActor.SendToGroup("g", push("p3"), LATER, reply.getRef().narrow())); // g has handled all before it
     List<String> atM1 = labels(m1);
     List<String> atM2 = labels(m2);
     List<String> common = new ArrayList<>(atM1);
@@ -181,8 +181,8 @@ class OrderTest {
     }
     assertTrue(atM1.contains("1001 m1") && atM2.contains("1001 m2"), "each bound again: " + atM1 + " / " + atM2);
     // the group still stops once its last member has left (and it has handled everything sent to it)
-    call(s, new SystemActor.Unbind("m1", "g", LATER, reply.getRef()));
-    call(s, new SystemActor.Unbind("m2", "g", LATER, reply.getRef()));
+    call(s, new SystemActor.Unbind("m1", "g", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.Unbind("m2", "g", LATER, reply.getRef().narrow()));
     TestProbe<Object> waiter = kit.createTestProbe();
     waiter.awaitAssert(() -> {
       assertEquals(new SystemActor.Stats(2, 0, 2, 0, 0), statsOf(s));

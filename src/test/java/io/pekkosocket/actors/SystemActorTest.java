@@ -31,7 +31,7 @@ class SystemActorTest {
     kit.shutdownTestKit();
   }
 
-  private final TestProbe<ApiResult> reply = kit.createTestProbe();
+  private final TestProbe<ApiResult<?>> reply = kit.createTestProbe();
   private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
 
   private ActorRef<SystemActor.Command> newSystem() {
@@ -44,7 +44,15 @@ class SystemActorTest {
     return stats.receiveMessage();
   }
 
-  private ApiResult call(ActorRef<SystemActor.Command> s, SystemActor.Command c) {
+  /** Sends the command made with a reply ref of its own type, and returns its typed answer. */
+  private <R> ApiResult<R> ask(ActorRef<SystemActor.Command> s, Class<R> reply,
+      java.util.function.Function<ActorRef<ApiResult<R>>, SystemActor.Command> command) {
+    TestProbe<ApiResult<R>> probe = kit.createTestProbe();
+    s.tell(command.apply(probe.getRef()));
+    return probe.receiveMessage();
+  }
+
+  private ApiResult<?> call(ActorRef<SystemActor.Command> s, SystemActor.Command c) {
     s.tell(c);
     return reply.receiveMessage();
   }
@@ -54,8 +62,8 @@ class SystemActorTest {
     ActorRef<SystemActor.Command> s = newSystem();
     TestQueues.Connected oc = TestQueues.connect(kit, s, "n1.a");
     OutboundQueue o = oc.queue();
-    ApiResult r = call(s, new SystemActor.SendToClient("n1.a", PUSH, LATER, reply.getRef()));
-    assertTrue(((ApiResult.ClientDelivery) r.data()).delivered());
+    assertTrue(ask(s, ApiResult.ClientDelivery.class, to -> new SystemActor.SendToClient("n1.a", PUSH, LATER, to))
+        .data().delivered());
     List<String> frames = TestQueues.taken(o);
     assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":{\"clientId\":\"n1.a\"}}\n", frames.get(0));
     assertTrue(frames.get(1).contains("\"data\":\"d\""));
@@ -69,13 +77,13 @@ class SystemActorTest {
     OutboundQueue a = ac.queue();
     TestQueues.Connected bc = TestQueues.connect(kit, s, "b");
     OutboundQueue b = bc.queue();
-    call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef()));
-    call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef()));
-    call(s, new SystemActor.Bind("b", "h", "ub", "", LATER, reply.getRef()));
+    call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.Bind("b", "h", "ub", "", LATER, reply.getRef().narrow()));
     assertEquals(new SystemActor.Stats(2, 2, 2, 2, 3), statsOf(s));
-    ApiResult online = call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef()));
+    ApiResult<?> online = call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef().narrow()));
     assertEquals(new ApiResult.OnlineList(2, List.of("a", "b")), online.data());
-    ApiResult all = call(s, new SystemActor.GetAllGroups(LATER, reply.getRef()));
+    ApiResult<?> all = call(s, new SystemActor.GetAllGroups(LATER, reply.getRef().narrow()));
     assertEquals(new ApiResult.AllGroups(Map.of("g", List.of("a", "b"), "h", List.of("b"))), all.data());
 
     TestQueues.taken(a);
@@ -87,7 +95,7 @@ class SystemActorTest {
       return null;
     });
     // the group fans out b's 1002 on its own thread: a push through g, answered by g after b's Leave, orders it
-    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef()));
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef().narrow()));
     List<String> atA = TestQueues.taken(a);
     assertEquals(2, atA.size(), "exactly one 1002 (for g), then the push: " + atA);
     assertTrue(atA.get(0).contains("\"code\":1002"));
@@ -97,10 +105,10 @@ class SystemActorTest {
   void groupsPerClientLimitIsEnforced() {
     ActorRef<SystemActor.Command> s = newSystem();
     TestQueues.connect(kit, s, "a");
-    assertEquals(0, call(s, new SystemActor.Bind("a", "g1", "", "", LATER, reply.getRef())).code());
-    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef())).code());
-    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef())).code(), "rebind is fine");
-    ApiResult third = call(s, new SystemActor.Bind("a", "g3", "", "", LATER, reply.getRef()));
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g1", "", "", LATER, reply.getRef().narrow())).code());
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef().narrow())).code());
+    assertEquals(0, call(s, new SystemActor.Bind("a", "g2", "", "", LATER, reply.getRef().narrow())).code(), "rebind is fine");
+    ApiResult<?> third = call(s, new SystemActor.Bind("a", "g3", "", "", LATER, reply.getRef().narrow()));
     assertEquals(-1, third.code());
     assertTrue(third.msg().contains("too many groups"));
   }
@@ -110,14 +118,14 @@ class SystemActorTest {
     ActorRef<SystemActor.Command> s = newSystem();
     TestQueues.connect(kit, s, "a");
     TestQueues.connect(kit, s, "b");
-    ApiResult many = call(s, new SystemActor.SendToClients(List.of("a", "b", "zz", "a"), PUSH, LATER, reply.getRef()));
-    ApiResult.ClientsDelivery d = (ApiResult.ClientsDelivery) many.data();
+    ApiResult.ClientsDelivery d = ask(s, ApiResult.ClientsDelivery.class,
+        to -> new SystemActor.SendToClients(List.of("a", "b", "zz", "a"), PUSH, LATER, to)).data();
     assertEquals(2, d.delivered());
     assertEquals(List.of("a", "b", "zz"), List.copyOf(d.messageIds().keySet()));
-    ApiResult all = call(s, new SystemActor.SendToSystem(PUSH, LATER, reply.getRef()));
-    assertEquals(2, ((ApiResult.FanOutDelivery) all.data()).delivered());
-    ApiResult group = call(s, new SystemActor.SendToGroup("none", PUSH, LATER, reply.getRef()));
-    assertEquals(0, ((ApiResult.FanOutDelivery) group.data()).delivered());
+    assertEquals(2, ask(s, ApiResult.FanOutDelivery.class, to -> new SystemActor.SendToSystem(PUSH, LATER, to))
+        .data().delivered());
+    assertEquals(0, ask(s, ApiResult.FanOutDelivery.class, to -> new SystemActor.SendToGroup("none", PUSH, LATER, to))
+        .data().delivered());
   }
 
   @Test
@@ -129,9 +137,9 @@ class SystemActorTest {
     OutboundQueue a = ac.queue();
     TestQueues.Connected bc = TestQueues.connect(kit, s, "b", "", rb);
     OutboundQueue b = bc.queue();
-    call(s, new SystemActor.Bind("a", "g", "", "", LATER, reply.getRef()));
-    call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef()));
-    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by the group: joins are done
+    call(s, new SystemActor.Bind("a", "g", "", "", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef().narrow())); // answered by the group: joins are done
     assertEquals(4, TestQueues.taken(a).size()); // welcome, two joins, the push
     s.tell(new SystemActor.Drain(CloseCode.SERVICE_RESTART, "service restart", java.time.Duration.ZERO));
     TestProbe<Object> waiter = kit.createTestProbe();
@@ -151,9 +159,9 @@ class SystemActorTest {
   @Test
   void closeClientAnswersEmptyObjectAndUnknownIdsChangeNothing() {
     ActorRef<SystemActor.Command> s = newSystem();
-    assertEquals(Map.of(), call(s, new SystemActor.CloseClient("ghost", LATER, reply.getRef())).data());
-    assertEquals(List.of(), call(s, new SystemActor.Bind("ghost", "g", "", "", LATER, reply.getRef())).data());
-    assertEquals(List.of(), call(s, new SystemActor.Unbind("ghost", "g", LATER, reply.getRef())).data());
+    assertEquals(ApiResult.Empty.OBJECT, call(s, new SystemActor.CloseClient("ghost", LATER, reply.getRef().narrow())).data());
+    assertEquals(ApiResult.Empty.LIST, call(s, new SystemActor.Bind("ghost", "g", "", "", LATER, reply.getRef().narrow())).data());
+    assertEquals(ApiResult.Empty.LIST, call(s, new SystemActor.Unbind("ghost", "g", LATER, reply.getRef().narrow())).data());
     assertEquals(new SystemActor.Stats(0, 0, 0, 0, 0), statsOf(s));
   }
 
@@ -164,27 +172,27 @@ class SystemActorTest {
     OutboundQueue a = ac.queue();
     TestQueues.Connected bc = TestQueues.connect(kit, s, "b");
     OutboundQueue b = bc.queue();
-    assertEquals(0, call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef())).code());
-    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // answered by g after b's 1001
+    assertEquals(0, call(s, new SystemActor.Bind("b", "g", "", "", LATER, reply.getRef().narrow())).code());
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef().narrow())); // answered by g after b's 1001
     TestQueues.taken(a);
     TestQueues.taken(b);
     for (SystemActor.Command late : List.<SystemActor.Command>of(
-        new SystemActor.SendToClient("a", PUSH, PASSED, reply.getRef()),
-        new SystemActor.SendToClients(List.of("a", "b"), PUSH, PASSED, reply.getRef()),
-        new SystemActor.SendToGroup("g", PUSH, PASSED, reply.getRef()),
-        new SystemActor.SendToSystem(PUSH, PASSED, reply.getRef()),
-        new SystemActor.Bind("a", "h", "", "", PASSED, reply.getRef()),
-        new SystemActor.Unbind("b", "g", PASSED, reply.getRef()),
-        new SystemActor.CloseClient("a", PASSED, reply.getRef()),
-        new SystemActor.GetOnlineList("g", PASSED, reply.getRef()),
-        new SystemActor.GetAllGroups(PASSED, reply.getRef()))) {
+        new SystemActor.SendToClient("a", PUSH, PASSED, reply.getRef().narrow()),
+        new SystemActor.SendToClients(List.of("a", "b"), PUSH, PASSED, reply.getRef().narrow()),
+        new SystemActor.SendToGroup("g", PUSH, PASSED, reply.getRef().narrow()),
+        new SystemActor.SendToSystem(PUSH, PASSED, reply.getRef().narrow()),
+        new SystemActor.Bind("a", "h", "", "", PASSED, reply.getRef().narrow()),
+        new SystemActor.Unbind("b", "g", PASSED, reply.getRef().narrow()),
+        new SystemActor.CloseClient("a", PASSED, reply.getRef().narrow()),
+        new SystemActor.GetOnlineList("g", PASSED, reply.getRef().narrow()),
+        new SystemActor.GetAllGroups(PASSED, reply.getRef().narrow()))) {
       assertEquals(ApiResult.BUSY, call(s, late), late.toString());
     }
     assertEquals(List.of(), TestQueues.taken(a), "nothing was sent");
     assertEquals(List.of(), TestQueues.taken(b), "nothing was sent");
     assertFalse(a.isClosed(), "nobody was closed");
     assertEquals(new SystemActor.Stats(2, 1, 2, 1, 1), statsOf(s), "no bind, no unbind");
-    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // g has handled all it was sent
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef().narrow())); // g has handled all it was sent
     assertEquals(1, TestQueues.taken(b).size(), "only this push reached g's member");
   }
 
@@ -197,25 +205,25 @@ class SystemActorTest {
     OutboundQueue b = bc.queue();
     TestQueues.Connected cc = TestQueues.connect(kit, s, "c");
     OutboundQueue c = cc.queue();
-    call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef()));
-    call(s, new SystemActor.Bind("c", "g", "uc", "", LATER, reply.getRef()));
+    call(s, new SystemActor.Bind("a", "g", "ua", "", LATER, reply.getRef().narrow()));
+    call(s, new SystemActor.Bind("c", "g", "uc", "", LATER, reply.getRef().narrow()));
 
     // close_client: answered at once, and from then on c is not listed (its 1002 follows when its socket ends)
-    assertEquals(0, call(s, new SystemActor.CloseClient("c", LATER, reply.getRef())).code());
+    assertEquals(0, call(s, new SystemActor.CloseClient("c", LATER, reply.getRef().narrow())).code());
     assertEquals(new ApiResult.OnlineList(1, List.of("a")),
-        call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef())).data());
+        call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef().narrow())).data());
     assertEquals(new ApiResult.AllGroups(Map.of("g", List.of("a"))),
-        call(s, new SystemActor.GetAllGroups(LATER, reply.getRef())).data());
+        call(s, new SystemActor.GetAllGroups(LATER, reply.getRef().narrow())).data());
 
     // a socket that has ended: a bind in the window before its ClientActor stops announces nothing
     bc.disconnect(1006);
-    assertEquals(0, call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef())).code());
+    assertEquals(0, call(s, new SystemActor.Bind("b", "g", "ub", "", LATER, reply.getRef().narrow())).code());
     TestQueues.taken(a);
-    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef())); // orders what the group sent before it
+    call(s, new SystemActor.SendToGroup("g", PUSH, LATER, reply.getRef().narrow())); // orders what the group sent before it
     for (String frame : TestQueues.taken(a)) {
       assertFalse(frame.contains("\\\"clientId\\\":\\\"b\\\""), "nothing about b: " + frame);
     }
     assertEquals(new ApiResult.OnlineList(1, List.of("a")),
-        call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef())).data());
+        call(s, new SystemActor.GetOnlineList("g", LATER, reply.getRef().narrow())).data());
   }
 }

@@ -101,7 +101,7 @@ class AdmissionTest {
 
   /** A setup bind; one answered 503 (the impatient server on a loaded machine) never ran, so it is retried. */
   static void bind(TestServer s, String system, WsClient c, String group) {
-    Api.Reply<Void> r;
+    Api.Reply<io.pekkosocket.wire.ApiResult.Empty> r;
     int attempts = 0;
     do {
       r = s.api.bind(system, c.clientId, group);

@@ -31,7 +31,7 @@ class WebSocketProtocolTest {
   }
 
   private static String bind(String system, String clientId, String group, String userId, String extend) {
-    Api.Reply<Void> r = server.api.bind(system, clientId, group, userId, extend);
+    Api.Reply<io.pekkosocket.wire.ApiResult.Empty> r = server.api.bind(system, clientId, group, userId, extend);
     assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":[]}", r.body());
     return r.body();
   }
