@@ -34,7 +34,7 @@ class CompatSettingsTest {
           welcome);
       a.clientId = Api.JSON.readTree(welcome).get("data").get("clientId").asText();
       for (WsClient c : new WsClient[] {a, b}) {
-        server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(c.clientId) + ",\"groupName\":\"g\"}");
+        server.api.bind(s, c.clientId, "g").ok();
       }
       Api.Response r = server.api.post("send_to_group", s, "{\"groupName\":\"g\",\"msg\":\"<&>\",\"data\":\"x\"}");
       String id = r.data().get("messageId").asText();
@@ -43,7 +43,7 @@ class CompatSettingsTest {
       assertEquals(expected, b.next());
       b.closeWith(1000);
       b.awaitClose();
-      server.api.post("send_to_client", s, "{\"clientId\":" + Api.q(a.clientId) + ",\"data\":\"after\"}");
+      server.api.sendToClient(s, a.clientId, "after").ok();
       assertEquals("after", a.nextJson().get("data").asText(), "no 1002 either");
     } catch (Exception e) {
       throw new AssertionError(e);

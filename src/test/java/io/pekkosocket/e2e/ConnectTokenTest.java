@@ -53,7 +53,7 @@ class ConnectTokenTest {
     String token = TestServer.TOKENS.issue("client", s, "alice", Duration.ofHours(1));
     try (WsClient c = WsClient.open(server.wsUrl(s) + "&token=" + token, Map.of())) {
       c.awaitWelcome();
-      server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(c.clientId) + ",\"groupName\":\"g\"}");
+      server.api.bind(s, c.clientId, "g").ok();
       JsonNode joined = c.nextJson();
       assertEquals(1001, joined.get("code").asInt());
       assertEquals("alice", joined.get("sendUserId").asText());

@@ -37,8 +37,8 @@ class HeartbeatAndSlowConsumerTest {
     try (WsClient watcher = server.connect(s);
          RawWsClient silent = new RawWsClient(server.port(), "/ws?systemId=" + s, 0)) {
       String clientId = silent.welcomeClientId();
-      server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(watcher.clientId) + ",\"groupName\":\"g\"}");
-      server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(clientId) + ",\"groupName\":\"g\"}");
+      server.api.bind(s, watcher.clientId, "g").ok();
+      server.api.bind(s, clientId, "g").ok();
       boolean sawPing = false;
       RawWsClient.Frame close = null;
       while (close == null) {
@@ -78,8 +78,8 @@ class HeartbeatAndSlowConsumerTest {
     try (WsClient fast = server.connect(s);
          RawWsClient slow = new RawWsClient(server.port(), "/ws?systemId=" + s, 4096)) {
       String slowId = slow.welcomeClientId();
-      server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(fast.clientId) + ",\"groupName\":\"g\"}");
-      server.api.post("bind_to_group", s, "{\"clientId\":" + Api.q(slowId) + ",\"groupName\":\"g\"}");
+      server.api.bind(s, fast.clientId, "g").ok();
+      server.api.bind(s, slowId, "g").ok();
       fast.next();
       fast.next();
       // it reads nothing but is alive: unsolicited pongs (RFC 6455 §5.5.3) keep the heartbeat from closing it

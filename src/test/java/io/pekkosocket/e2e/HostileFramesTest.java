@@ -257,7 +257,7 @@ class HostileFramesTest {
       RawWsClient.Frame pong = c.read();
       assertEquals(0xA, pong.opcode());
       assertEquals("are you there", pong.text());
-      server.api.post("send_to_client", system, "{\"clientId\":" + Api.q(clientId) + ",\"data\":\"ok\"}");
+      server.api.sendToClient(system, clientId, "ok").ok();
       assertTrue(c.read().text().contains("\"data\":\"ok\""), "the connection is still served");
     }
   }
@@ -295,7 +295,7 @@ class HostileFramesTest {
     try (RawWsClient c = open()) {
       String clientId = c.clientId();
       for (int i = 0; i < 90; i++) c.sendFrame(FIN | TEXT, 1, true, new byte[] {'x'});
-      server.api.post("send_to_client", system, "{\"clientId\":" + Api.q(clientId) + ",\"data\":\"ok\"}");
+      server.api.sendToClient(system, clientId, "ok").ok();
       assertTrue(c.read().text().contains("\"data\":\"ok\""), "90 frames at once are within the burst");
     }
   }
@@ -324,7 +324,7 @@ class HostileFramesTest {
       fillTcpBuffers(clientId);
       org.junit.jupiter.api.Assumptions.assumeTrue(TcpTable.available(), "needs Linux's /proc/net/tcp");
       assertEquals(Optional.of("ESTABLISHED"), TcpTable.state(server.port(), c.localPort()));
-      server.api.post("close_client", system, "{\"clientId\":" + Api.q(clientId) + "}");
+      server.api.closeClient(system, clientId).ok();
       awaitServerSideGone(c, 1_000);
     }
   }

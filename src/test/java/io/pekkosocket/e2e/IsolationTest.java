@@ -30,7 +30,7 @@ class IsolationTest {
     try (WsClient victim = server.connect(theirs); WsClient peer = server.connect(theirs)) {
       String id = Api.q(victim.clientId);
       server.api.post("bind_to_group", theirs, "{\"clientId\":" + id + ",\"groupName\":\"secret\"}");
-      server.api.post("bind_to_group", theirs, "{\"clientId\":" + Api.q(peer.clientId) + ",\"groupName\":\"secret\"}");
+      server.api.bind(theirs, peer.clientId, "secret").ok();
       victim.next();
       victim.next();
       peer.next();
@@ -60,7 +60,7 @@ class IsolationTest {
       assertFalse(victim.isClosed());
       assertEquals(2, server.api.post("get_online_list", theirs, "{\"groupName\":\"secret\"}")
           .data().get("count").asInt());
-      server.api.post("send_to_client", theirs, "{\"clientId\":" + Api.q(peer.clientId) + ",\"data\":\"p\"}");
+      server.api.sendToClient(theirs, peer.clientId, "p").ok();
       assertEquals("p", peer.nextJson().get("data").asText(), "the peer saw no 1002 and nothing else");
     }
   }

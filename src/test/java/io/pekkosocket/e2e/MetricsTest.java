@@ -58,16 +58,16 @@ class MetricsTest {
     WsClient.open("ws://127.0.0.1:" + server.port() + "/ws", Map.of()).awaitClose(); // no systemId
     WsClient.open(server.wsUrl("unknown-" + System.nanoTime()), Map.of()).awaitClose(); // unknown system
     for (WsClient x : new WsClient[] {a, b}) {
-      server.api.post("bind_to_group", s1, "{\"clientId\":" + Api.q(x.clientId) + ",\"groupName\":\"g\"}");
+      server.api.bind(s1, x.clientId, "g").ok();
     }
     a.next(); // a's own 1001
     a.next(); // b's 1001
     b.next(); // b's own 1001
-    server.api.post("send_to_group", s1, "{\"groupName\":\"g\",\"data\":\"x\"}");
+    server.api.sendToGroup(s1, "g", "x").ok();
     a.next();
     b.next();
     server.api.post("send_to_client", s1, "{\"clientId\":\"n1.nobody\",\"data\":\"x\"}");
-    server.api.post("close_client", s1, "{\"clientId\":" + Api.q(a.clientId) + "}");
+    server.api.closeClient(s1, a.clientId).ok();
     assertEquals(1000, a.awaitClose().code());
     assertEquals(1002, b.nextJson().get("code").asInt());
     c.closeWith(1000);

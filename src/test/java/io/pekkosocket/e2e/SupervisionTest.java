@@ -103,7 +103,7 @@ class SupervisionTest {
       x2.closeWith(1000);
       x2.awaitClose();
       assertEquals(1002, x1.nextJson().get("code").asInt());
-      server.api.post("send_to_client", x, "{\"clientId\":" + Api.q(x1.clientId) + ",\"data\":\"only\"}");
+      server.api.sendToClient(x, x1.clientId, "only").ok();
       assertEquals("only", x1.nextJson().get("data").asText(), "exactly one 1002");
     }
   }

@@ -162,7 +162,7 @@ class SystemKeyTest {
     String client = signed(keyA, a, Tokens.CLIENT, a, "alice");
     try (WsClient c = WsClient.open(server.wsUrl(a) + "&token=" + client, Map.of())) {
       c.awaitWelcome();
-      server.api.post("bind_to_group", a, "{\"clientId\":" + Api.q(c.clientId) + ",\"groupName\":\"g\"}");
+      server.api.bind(a, c.clientId, "g").ok();
       assertEquals("alice", c.nextJson().get("sendUserId").asText());
     }
     assertEquals(403, groups(server, client, a).status());

@@ -259,7 +259,7 @@ class WebSocketProtocolTest {
     try (WsClient a = server.connect(system); WsClient b = server.connect(system)) {
       bind(system, a.clientId, "solo", "", "");
       a.next();
-      server.api.post("unbind_from_group", system, "{\"clientId\":" + Api.q(a.clientId) + ",\"groupName\":\"solo\"}");
+      server.api.unbind(system, a.clientId, "solo").ok();
       marker(system, a, "no-1002-for-the-leaver");
       Api.Response groups = server.api.post("get_all_groups", system, "{}");
       assertEquals("{\"code\":0,\"msg\":\"success\",\"data\":{}}", groups.body());
