@@ -1,0 +1,171 @@
+// Unit tests: backoff, the close-code table, event mapping, dedup and URLs, with a fake WebSocket.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SocketClient, backoffDelay, closePolicy, connectUrl } from '../index.js';
+
+/** A WebSocket the test drives: it records every instance; `receive` and `drop` play the server. */
+class FakeSocket {
+  static all = [];
+  constructor(url) {
+    this.url = url;
+    this.closedWith = null;
+    FakeSocket.all.push(this);
+  }
+  receive(obj) {
+    this.onmessage({ data: typeof obj === 'string' ? obj : JSON.stringify(obj) });
+  }
+  drop(code = 1006, reason = '') {
+    this.onclose({ code, reason });
+  }
+  close(code) {
+    this.closedWith = code;
+    queueMicrotask(() => this.onclose({ code: code ?? 1005, reason: '' }));
+  }
+}
+
+function client(extra = {}) {
+  FakeSocket.all = [];
+  return new SocketClient({ url: 'ws://127.0.0.1:1/ws', systemId: 'sys', WebSocket: FakeSocket, baseMs: 1, capMs: 4, random: () => 0, ...extra });
+}
+
+const realSetTimeout = globalThis.setTimeout;
+
+/** Waits (bounded) until `cond()` holds. */
+async function until(cond, what) {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => realSetTimeout(r, 2));
+  }
+}
+
+function record(c) {
+  const seen = [];
+  for (const e of ['welcome', 'message', 'online', 'offline', 'resumed', 'reset', 'close', 'error']) {
+    c.on(e, (v) => seen.push([e, v]));
+  }
+  return seen;
+}
+
+const push = (id, data) => ({ messageId: id, sendUserId: 'u', code: 200, msg: 'chat', data });
+
+test('full jitter: the delay is random * min(cap, base * 2^attempt), longer after 1013', () => {
+  assert.equal(backoffDelay(0, { baseMs: 500, capMs: 30000, random: () => 0.5 }), 250);
+  assert.equal(backoffDelay(3, { baseMs: 500, capMs: 30000, random: () => 0.5 }), 2000);
+  assert.equal(backoffDelay(10, { baseMs: 500, capMs: 30000, random: () => 0.5 }), 15000, 'capped');
+  assert.equal(backoffDelay(2, { baseMs: 500, capMs: 30000, factor: 4, random: () => 0.5 }), 4000);
+  assert.equal(backoffDelay(1000, { baseMs: 500, capMs: 30000, random: () => 0.999 }), 29970, 'no overflow');
+  for (let i = 0; i < 200; i++) {
+    const d = backoffDelay(4, { baseMs: 500, capMs: 30000 });
+    assert.ok(d >= 0 && d < 8000, `${d} within [0, 8000)`);
+  }
+});
+
+test('every close code of the table', () => {
+  for (const code of [1001, 1005, 1006, 1011, 1012, 1014]) assert.equal(closePolicy(code), 'retry', `${code}`);
+  assert.equal(closePolicy(1013), 'retry-later');
+  for (const code of [1000, 1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 4000]) {
+    assert.equal(closePolicy(code), 'stop', `${code}`);
+  }
+});
+
+test('the URLs of a first connect and of a resume', () => {
+  assert.equal(connectUrl('ws://h/ws', { systemId: 'a b', resume: true }), 'ws://h/ws?systemId=a+b&resume=1');
+  assert.equal(connectUrl('ws://h/ws', { systemId: 's', token: 't&x', resume: false }), 'ws://h/ws?systemId=s&token=t%26x');
+  assert.equal(connectUrl('ws://h/ws', { systemId: 's', resume: true, resumeToken: 'abc.def', last: '00ff' }),
+    'ws://h/ws?systemId=s&resume=abc.def&last=00ff');
+  assert.equal(connectUrl('ws://h/ws', { systemId: 's', resume: true, resumeToken: 'abc.def', last: '' }),
+    'ws://h/ws?systemId=s&resume=abc.def&last=');
+});
+
+test('frames become typed events; a repeated messageId is dropped; refusals are errors', async () => {
+  const c = client().connect();
+  const seen = record(c);
+  await until(() => FakeSocket.all.length === 1, 'a socket');
+  const s = FakeSocket.all[0];
+  s.receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 'tok1' } });
+  s.receive({ messageId: '0000000000000001', sendUserId: 'bob', code: 1001, msg: '客户端上线', data: '{"clientId":"n1.b","extend":"x","userId":"bob"}' });
+  s.receive(push('0000000000000002', { text: 'hi' }));
+  s.receive(push('0000000000000002', { text: 'hi' }));
+  s.receive({ messageId: '0000000000000003', sendUserId: '', code: 1002, msg: '客户端下线', data: '{"clientId":"n1.b","extend":"x","userId":"bob"}' });
+  s.receive('not json');
+  assert.deepEqual(seen, [
+    ['welcome', { clientId: 'n1.a', resumed: false }],
+    ['online', { clientId: 'n1.b', userId: 'bob', extend: 'x' }],
+    ['message', push('0000000000000002', { text: 'hi' })],
+    ['offline', { clientId: 'n1.b', userId: 'bob', extend: 'x' }],
+  ]);
+  assert.equal(c.clientId, 'n1.a');
+  c.close();
+});
+
+test('a refusal frame is an error and its 1008 is final', async () => {
+  const c = client().connect();
+  const seen = record(c);
+  await until(() => FakeSocket.all.length === 1, 'a socket');
+  FakeSocket.all[0].receive({ messageId: '', sendUserId: '', code: -1001, msg: '系统ID无效', data: [] });
+  FakeSocket.all[0].drop(1008, 'invalid systemId');
+  assert.deepEqual(seen, [['error', { code: -1001, msg: '系统ID无效' }],
+    ['close', { code: 1008, reason: 'invalid systemId', willRetry: false }]]);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(FakeSocket.all.length, 1, 'no reconnect');
+});
+
+test('a lost connection resumes with the token and the last processed messageId; resumed and reset', async () => {
+  let tokens = 0;
+  const c = client({ getToken: async () => `ct${++tokens}` }).connect();
+  const seen = record(c);
+  await until(() => FakeSocket.all.length === 1, 'a socket');
+  const first = FakeSocket.all[0];
+  assert.equal(first.url, 'ws://127.0.0.1:1/ws?systemId=sys&token=ct1&resume=1');
+  first.receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 'tok1' } });
+  first.receive(push('00000000000000aa', 'one'));
+  first.drop(1006);
+  await until(() => FakeSocket.all.length === 2, 'a reconnect');
+  const second = FakeSocket.all[1];
+  assert.equal(second.url, 'ws://127.0.0.1:1/ws?systemId=sys&token=ct2&resume=tok1&last=00000000000000aa');
+  second.receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 'tok2', resumed: true } });
+  second.receive(push('00000000000000aa', 'one')); // replayed twice by mistake: dropped
+  second.receive(push('00000000000000bb', 'two'));
+  second.drop(1012, 'service restart');
+  await until(() => FakeSocket.all.length === 3, 'a second reconnect');
+  assert.equal(FakeSocket.all[2].url, 'ws://127.0.0.1:1/ws?systemId=sys&token=ct3&resume=tok2&last=00000000000000bb');
+  FakeSocket.all[2].receive({ code: 0, msg: 'success', data: { clientId: 'n1.z', resumeToken: 'tok3', resumed: false } });
+  assert.deepEqual(seen.map(([e]) => e), ['welcome', 'message', 'close', 'welcome', 'resumed', 'message', 'close',
+    'welcome', 'reset']);
+  assert.deepEqual(seen[2][1], { code: 1006, reason: '', willRetry: true });
+  assert.deepEqual(seen.at(-1)[1], { clientId: 'n1.z', previousClientId: 'n1.a' });
+  FakeSocket.all[2].receive(push('00000000000000aa', 'a new session: ids start afresh'));
+  assert.equal(seen.at(-1)[0], 'message');
+  c.close();
+  await until(() => seen.at(-1)[0] === 'close', 'the close event');
+  assert.deepEqual(seen.at(-1)[1], { code: 1000, reason: '', willRetry: false });
+  assert.equal(FakeSocket.all[2].closedWith, 1000);
+});
+
+test('codes that say stop do not reconnect; 1013 waits longer', async () => {
+  for (const code of [1000, 1002, 1007, 1008, 1009]) {
+    const c = client().connect();
+    const seen = record(c);
+    await until(() => FakeSocket.all.length === 1, 'a socket');
+    FakeSocket.all[0].drop(code);
+    assert.deepEqual(seen, [['close', { code, reason: '', willRetry: false }]]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(FakeSocket.all.length, 1, `${code}: no reconnect`);
+  }
+  const delays = [];
+  const c = client({ baseMs: 100, capMs: 100000, random: () => 0.5 });
+  globalThis.setTimeout = (fn, ms) => { delays.push(ms); return realSetTimeout(fn, 0); };
+  try {
+    c.connect();
+    await until(() => FakeSocket.all.length === 1, 'a socket');
+    FakeSocket.all[0].drop(1013);
+    await until(() => FakeSocket.all.length === 2, 'a reconnect');
+    FakeSocket.all[1].drop(1006);
+    await until(() => FakeSocket.all.length === 3, 'another');
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    c.close();
+  }
+  assert.deepEqual(delays.slice(0, 2), [200, 100], '1013: 0.5 * 100 * 4; then attempt 1: 0.5 * 100 * 2');
+});
