@@ -194,8 +194,9 @@ public final class ApiRoutes extends AllDirectives {
     CompletionStage<ApiResult<R>> asked = AskPattern.ask(guardian, r -> message.apply(deadline, r), answerTimeout,
         system.scheduler());
     // the permits come back when the actor has answered (a given-up command is answered busy when it is reached),
-    // so what waits in a system's mailbox stays within its limit
-    if (inFlight != null) asked.whenComplete((result, failure) -> inFlight.release(commands, bytes));
+    // so what waits in a system's mailbox stays within its limit; and before the caller has that answer, so a call
+    // it makes next finds them back
+    if (inFlight != null) asked = asked.whenComplete((result, failure) -> inFlight.release(commands, bytes));
     return decided(deadline, asked);
   }
 
