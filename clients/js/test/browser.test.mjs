@@ -81,7 +81,7 @@ test('a page cut off for 5 seconds keeps its clientId and its group and gets eve
     await until(async () => (await of('message')).length === 1, 'q1');
 
     proxy.cut();
-    await until(async () => (await of('close')).length === 1, 'the page to see its connection lost');
+    await until(async () => (await of('close')).length >= 1, 'the page to see its connection lost'); // (then retries)
     const sent = [];
     const cutAt = Date.now();
     for (let i = 0; Date.now() - cutAt < 5000; i++) { // pushes during the 5 s the page is cut off

@@ -59,7 +59,7 @@ test('a connection cut mid-stream resumes: same clientId, every push sent meanwh
   await until(() => a.of('message').length === 1, 'the first push');
 
   a.proxy.cut();
-  await until(() => a.of('close').length === 1, 'the client to see the loss');
+  await until(() => a.of('close').length >= 1, 'the client to see the loss'); // (and its retries, refused)
   assert.equal(a.of('close')[0].willRetry, true);
   // the server notices the reset too; meanwhile the backend goes on sending
   for (let i = 0; i < 5; i++) {
