@@ -169,3 +169,39 @@ test('codes that say stop do not reconnect; 1013 waits longer', async () => {
   }
   assert.deepEqual(delays.slice(0, 2), [200, 100], '1013: 0.5 * 100 * 4; then attempt 1: 0.5 * 100 * 2');
 });
+
+test('in a browser that is offline the client waits for the online event, then reconnects at once', async () => {
+  const win = new EventTarget();
+  const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' });
+  const nav = { onLine: true };
+  const saved = { window: globalThis.window, document: globalThis.document };
+  const navDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  globalThis.window = win;
+  globalThis.document = doc;
+  Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+  const c = client({ baseMs: 60000, capMs: 60000, random: () => 0.99 });
+  try {
+    c.connect();
+    await until(() => FakeSocket.all.length === 1, 'a socket');
+    nav.onLine = false;
+    FakeSocket.all[0].drop(1006);
+    await new Promise((r) => realSetTimeout(r, 30));
+    assert.equal(FakeSocket.all.length, 1, 'offline: no attempt is spent');
+    nav.onLine = true;
+    win.dispatchEvent(new Event('online'));
+    await until(() => FakeSocket.all.length === 2, 'a reconnect as soon as the network is back');
+
+    FakeSocket.all[1].drop(1006); // online now: a backoff of up to a minute...
+    await new Promise((r) => realSetTimeout(r, 30));
+    assert.equal(FakeSocket.all.length, 2);
+    doc.visibilityState = 'visible';
+    doc.dispatchEvent(new Event('visibilitychange')); // ...cut short when the page is shown again
+    await until(() => FakeSocket.all.length === 3, 'a reconnect when the page becomes visible');
+  } finally {
+    c.close();
+    globalThis.window = saved.window;
+    globalThis.document = saved.document;
+    if (navDescriptor) Object.defineProperty(globalThis, 'navigator', navDescriptor);
+    else delete globalThis.navigator;
+  }
+});

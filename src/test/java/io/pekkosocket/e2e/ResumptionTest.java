@@ -119,11 +119,14 @@ class ResumptionTest {
     String sys = server.newSystem();
     Session a = open(server, sys, "&resume=1");
     Session m = open(server, sys, "");
+    Session leaver = open(server, sys, "");
     server.api.bind(sys, m.clientId(), "g").ok();
     server.api.bind(sys, a.clientId(), "g", "alice", "x").ok();
+    server.api.bind(sys, leaver.clientId(), "g").ok();
     server.api.sendToGroup(sys, "g", "p0").ok();
-    assertEquals(List.of("1001 " + a.clientId(), "p0"), labels(a.ws(), 2));
-    assertEquals(List.of("1001 " + m.clientId(), "1001 " + a.clientId(), "p0"), labels(m.ws(), 3));
+    assertEquals(List.of("1001 " + a.clientId(), "1001 " + leaver.clientId(), "p0"), labels(a.ws(), 3));
+    assertEquals(List.of("1001 " + m.clientId(), "1001 " + a.clientId(), "1001 " + leaver.clientId(), "p0"),
+        labels(m.ws(), 4));
     // a has processed everything up to p0, and a direct push after it: its last messageId
     server.api.sendToClient(sys, a.clientId(), "d0").ok();
     String d0 = a.ws().readText();
@@ -132,9 +135,12 @@ class ResumptionTest {
 
     a.ws().reset();
     awaitDetached(server, 1);
-    // while a is away: a group push, a direct push (counted: its session's queue accepted it), a new member
-    assertEquals(2, server.api.sendToGroup(sys, "g", "p1").ok().data().delivered());
+    // while a is away: a group push, a direct push (counted: its session's queue accepted it), a member leaving,
+    // a new member
+    assertEquals(3, server.api.sendToGroup(sys, "g", "p1").ok().data().delivered());
     assertTrue(server.api.sendToClient(sys, a.clientId(), "d1").ok().data().delivered());
+    bye(leaver.ws());
+    assertEquals(List.of("p1", "1002 " + leaver.clientId()), labels(m.ws(), 2));
     Session n = open(server, sys, "");
     server.api.bind(sys, n.clientId(), "g").ok();
     assertEquals(List.of(m.clientId(), a.clientId(), n.clientId()), server.api.onlineList(sys, "g").ok().data().list(),
@@ -144,13 +150,14 @@ class ResumptionTest {
     assertEquals(a.clientId(), back.clientId(), "the same clientId");
     assertTrue(back.welcome().get("resumed").asBoolean());
     assertNotEquals(a.token(), back.token(), "a fresh token");
-    assertEquals(List.of("p1", "d1", "1001 " + n.clientId()), labels(back.ws(), 3), "every missed frame, once");
+    assertEquals(List.of("p1", "d1", "1002 " + leaver.clientId(), "1001 " + n.clientId()), labels(back.ws(), 4),
+        "every missed frame, once, in order");
     assertEquals(0, (int) detached(server));
 
     server.api.sendToGroup(sys, "g", "p2").ok();
     assertEquals("p2", label(back.ws().readText()), "then live frames, the group kept");
     // the other member saw a neither leave nor join again
-    assertEquals(List.of("p1", "1001 " + n.clientId(), "p2"), labels(m.ws(), 3));
+    assertEquals(List.of("1001 " + n.clientId(), "p2"), labels(m.ws(), 2));
     assertEquals(List.of(m.clientId(), a.clientId(), n.clientId()), server.api.onlineList(sys, "g").ok().data().list());
     back.ws().close();
     m.ws().close();
@@ -323,5 +330,21 @@ class ResumptionTest {
     } finally {
       small.close();
     }
+  }
+
+  @Test
+  void closeClientEndsAWaitingSessionAtOnce() throws Exception {
+    String sys = server.newSystem();
+    Session a = open(server, sys, "&resume=1");
+    Session m = open(server, sys, "");
+    server.api.bind(sys, m.clientId(), "g").ok();
+    server.api.bind(sys, a.clientId(), "g").ok();
+    labels(m.ws(), 2);
+    a.ws().reset();
+    awaitDetached(server, 1);
+    server.api.closeClient(sys, a.clientId()).ok();
+    assertEquals("1002 " + a.clientId(), label(m.ws().readText()), "the backend closed it: its groups hear at once");
+    awaitDetached(server, 0);
+    assertFalse(resume(server, sys, a.token(), "").welcome().get("resumed").asBoolean());
   }
 }
