@@ -62,7 +62,9 @@ public record Settings(
     // session resumption (issue 11)
     Duration resumeWindow,
     int resumeBuffer,
-    int detachedSessions) {
+    int detachedSessions,
+    // batch (issue 13)
+    int maxBatch) {
 
   /**
    * Environment variables and the keys they set: every key's name by the rule ({@link ConfigKeys#envName}), and the
@@ -140,7 +142,8 @@ public record Settings(
         // session resumption (issue 11)
         s.getDuration("ws.resume-window"),
         s.getInt("ws.resume-buffer"),
-        s.getInt("limits.detached-sessions"));
+        s.getInt("limits.detached-sessions"),
+        s.getInt("api.max-batch"));
     settings.check();
     return settings;
   }
@@ -194,6 +197,7 @@ public record Settings(
     positive("socket.ws.resume-window", resumeWindow);
     atLeast("socket.ws.resume-buffer", resumeBuffer, 1);
     atLeast("socket.limits.detached-sessions", detachedSessions, 0);
+    atLeast("socket.api.max-batch", maxBatch, 1);
     atLeast("socket.ws.inbound-rate", inboundRate, 1);
     atLeast("socket.ws.inbound-burst", inboundBurst, 1);
     atLeast("socket.limits.commands-in-flight-per-system", commandsInFlightPerSystem, 0);

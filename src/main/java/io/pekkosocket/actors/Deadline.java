@@ -31,6 +31,11 @@ public final class Deadline {
     return new Deadline(System.nanoTime() + timeout.toNanos());
   }
 
+  /** Nanoseconds until the deadline (negative once it has passed). Decides nothing. */
+  public long remainingNanos() {
+    return nanoTime - System.nanoTime();
+  }
+
   /**
    * The actor that runs the command asks this first. True: the command must not run (the route has given it up, or
    * the deadline has passed, which gives it up now); answer busy. False: the command is started from now on (or was

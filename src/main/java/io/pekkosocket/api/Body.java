@@ -19,4 +19,10 @@ public interface Body {
 
   /** The push fields: {@code sendUserId}, {@code code}, {@code msg}, {@code data}. */
   Push push();
+
+  /**
+   * A batch's {@code commands}: each element's own body, or null for an element that is not an object (the command
+   * fails alone). Null when absent; a value that is not an array is a 400.
+   */
+  List<Body> commands();
 }

@@ -10,7 +10,7 @@ import io.pekkosocket.wire.Push;
  * @param encoder the server's frame encoder (escaping can make one character six bytes)
  */
 public record Limits(int maxGroupName, int maxUserField, int maxClientIdsPerSend, long outboundBytes,
-    FrameEncoder encoder) {
+    FrameEncoder encoder, int maxBatch) {
 
   /**
    * A push whose frame, once encoded, is larger than a connection's whole outbound queue could never be accepted by

@@ -25,7 +25,8 @@ public enum Operation {
   UNBIND_FROM_GROUP("unbind_from_group", false, Request.Unbind::read, ApiResult.Empty.class),
   GET_ONLINE_LIST("get_online_list", false, Request.GetOnlineList::read, ApiResult.OnlineList.class),
   GET_ALL_GROUPS("get_all_groups", false, Request.GetAllGroups::read, ApiResult.AllGroups.class),
-  CLOSE_CLIENT("close_client", false, Request.CloseClient::read, ApiResult.Empty.class);
+  CLOSE_CLIENT("close_client", false, Request.CloseClient::read, ApiResult.Empty.class),
+  BATCH("batch", false, Request.Batch::read, ApiResult.BatchResults.class);
 
   private static final Map<String, Operation> BY_NAME =
       Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(Operation::wireName, Function.identity()));

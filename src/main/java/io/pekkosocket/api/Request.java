@@ -103,6 +103,27 @@ public sealed interface Request {
     }
   }
 
+  /**
+   * {@code batch}: up to {@code max-batch} commands of the send, bind, unbind and close operations, for the one
+   * system of the call. Their shape as a whole is checked here (400); each command is read on its own when it runs,
+   * and a broken one fails alone.
+   */
+  record Batch(List<Body> commands) implements Request {
+    /** The operations a batch may carry. */
+    public static final java.util.Set<String> OPERATIONS = java.util.Set.of("send_to_client", "send_to_clients",
+        "send_to_group", "send_to_system", "bind_to_group", "unbind_from_group", "close_client");
+
+    static Batch read(Body b, Limits l) {
+      List<Body> commands = b.commands();
+      if (commands == null) throw new Malformed("commands must be an array of commands");
+      if (commands.isEmpty()) throw new Malformed("commands is empty");
+      if (commands.size() > l.maxBatch()) {
+        throw new Malformed("too many commands (limit " + l.maxBatch() + ")");
+      }
+      return new Batch(commands);
+    }
+  }
+
   /** {@code close_client}. */
   record CloseClient(String clientId) implements Request {
     static CloseClient read(Body b, Limits l) {

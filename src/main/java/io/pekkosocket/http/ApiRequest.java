@@ -32,47 +32,73 @@ final class ApiRequest implements Body {
   private final Map<String, JsonNode> fields;
   /** A non-string {@code data}, as compact JSON with every number as written; null when data is a string or absent. */
   private final String rawData;
+  /** A batch's commands, each read as a body of its own; null when the body has no {@code commands} array. */
+  private final List<Body> commands;
 
-  private ApiRequest(Map<String, JsonNode> fields, String rawData) {
+  private ApiRequest(Map<String, JsonNode> fields, String rawData, List<Body> commands) {
     this.fields = fields;
     this.rawData = rawData;
+    this.commands = commands;
   }
+
+  private static final ApiRequest EMPTY = new ApiRequest(Map.of(), null, null);
 
   /**
    * Reads the body as a stream of tokens (the mapper's {@code StreamReadConstraints} on depth and number length
    * apply). A non-string {@code data} is copied token by token, numbers with their original text, so {@code 1e400}
-   * or {@code 0.12345678901234567890} reach the client exactly as sent; every other field is read as a tree.
+   * or {@code 0.12345678901234567890} reach the client exactly as sent; every other field is read as a tree. The
+   * objects of a top-level {@code commands} array (a batch) are read the same way, each as a body of its own.
    */
   static ApiRequest parse(byte[] body, ObjectMapper mapper) {
-    if (isBlank(body)) return new ApiRequest(Map.of(), null);
-    Map<String, JsonNode> fields = new HashMap<>();
-    String rawData = null;
+    if (isBlank(body)) return EMPTY;
     try (JsonParser p = mapper.createParser(body)) {
       JsonToken t = p.nextToken();
-      if (t == null) return new ApiRequest(Map.of(), null);
+      if (t == null) return EMPTY;
       if (t != JsonToken.START_OBJECT) {
         p.readValueAsTree(); // invalid JSON is reported as such first
         throw new BadRequest("request body must be a JSON object");
       }
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String key = p.currentName().toLowerCase(Locale.ROOT);
-        JsonToken value = p.nextToken();
-        if (key.equals("data") && value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
-          rawData = copy(p, mapper);
-          fields.remove(key);
-        } else {
-          JsonNode node = p.readValueAsTree();
-          fields.put(key, node);
-          if (key.equals("data")) rawData = null; // the last duplicate wins
-        }
-      }
-      if (t != JsonToken.END_OBJECT) throw new BadRequest("request body is not valid JSON");
+      return readObject(p, mapper, true);
     } catch (JsonProcessingException e) {
       throw new BadRequest("request body is not valid JSON");
     } catch (java.io.IOException e) {
       throw new BadRequest("request body could not be read");
     }
-    return new ApiRequest(fields, rawData);
+  }
+
+  /** Reads the object whose START_OBJECT the parser is at; {@code top}: the body itself (only it has commands). */
+  private static ApiRequest readObject(JsonParser p, ObjectMapper mapper, boolean top) throws java.io.IOException {
+    Map<String, JsonNode> fields = new HashMap<>();
+    String rawData = null;
+    List<Body> commands = null;
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String key = p.currentName().toLowerCase(Locale.ROOT);
+      JsonToken value = p.nextToken();
+      if (key.equals("data") && value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
+        rawData = copy(p, mapper);
+        fields.remove(key);
+      } else if (top && key.equals("commands") && value == JsonToken.START_ARRAY) {
+        commands = new ArrayList<>();
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+          if (t == null) throw new BadRequest("request body is not valid JSON");
+          if (t == JsonToken.START_OBJECT) {
+            commands.add(readObject(p, mapper, false));
+          } else {
+            p.skipChildren();
+            commands.add(null); // not an object: that command fails alone
+          }
+        }
+        fields.remove(key);
+      } else {
+        JsonNode node = p.readValueAsTree();
+        fields.put(key, node);
+        if (key.equals("data")) rawData = null; // the last duplicate wins
+        if (key.equals("commands")) commands = null;
+      }
+    }
+    if (t != JsonToken.END_OBJECT) throw new BadRequest("request body is not valid JSON");
+    return new ApiRequest(fields, rawData, commands);
   }
 
   /** Copies the value at the parser's current token as compact JSON, numbers with their original text. */
@@ -158,6 +184,14 @@ final class ApiRequest implements Body {
     JsonNode n = field("data");
     if (n == null) return Payload.EMPTY;
     return new Payload.Text(n.textValue()); // only strings and nulls are kept as trees
+  }
+
+  @Override
+  public List<Body> commands() {
+    if (commands != null) return commands;
+    JsonNode n = field("commands");
+    if (n == null) return null;
+    throw wrongType("commands", n, "[]object");
   }
 
   @Override

@@ -15,6 +15,9 @@ import io.pekkosocket.wire.FrameEncoder;
 import java.time.Duration;
 import io.pekkosocket.auth.Tokens;
 import io.pekkosocket.ops.Metrics;
+import io.pekkosocket.api.Body;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -48,6 +51,7 @@ public final class ApiRoutes extends AllDirectives {
   private final Envelopes envelopes;
   private final Duration askTimeout;
   private final Duration answerTimeout;
+  private final Duration deadlineGrace;
   private final Tokens tokens;
   private final Metrics metrics;
   private final Admission admission;
@@ -57,7 +61,8 @@ public final class ApiRoutes extends AllDirectives {
       ObjectMapper mapper, Envelopes envelopes, Tokens tokens, Metrics metrics, Admission admission) {
     this.admission = admission;
     this.limits = new Limits(settings.maxGroupName(), settings.maxUserField(), settings.maxClientIdsPerSend(),
-        settings.outboundBytes(), new FrameEncoder(settings.escapeHtml(), settings.trailingNewline()));
+        settings.outboundBytes(), new FrameEncoder(settings.escapeHtml(), settings.trailingNewline()),
+        settings.maxBatch());
     this.tokens = tokens;
     this.metrics = metrics;
     this.system = system;
@@ -67,6 +72,7 @@ public final class ApiRoutes extends AllDirectives {
     this.envelopes = envelopes;
     this.askTimeout = settings.askTimeout();
     this.answerTimeout = settings.askTimeout().plus(settings.deadlineGrace());
+    this.deadlineGrace = settings.deadlineGrace();
   }
 
   public Route routes() {
@@ -141,36 +147,126 @@ public final class ApiRoutes extends AllDirectives {
     if (request instanceof Request.Register r) return register(r);
     if (request instanceof Request.RotateKey r) return rotateSystemKey(r);
     if (systemId.isEmpty()) return done(ApiResult.error(ApiResult.NO_SYSTEM_ID));
+    if (request instanceof Request.Batch b) return batch(systemId, body.length, b);
     return system(systemId, body.length, request);
+  }
+
+  /**
+   * {@code batch}: the commands run one after another, each asked once the one before it has been answered (so it
+   * sees its effects), each answered with its own envelope; a command that cannot be read fails alone. The batch
+   * takes one in-flight permit per command (all or nothing: 503 for the whole batch) and gives them back when it is
+   * done. All its commands share one deadline, {@code ask-timeout} after the batch was admitted: a command not
+   * started by then is answered busy and never runs.
+   */
+  private CompletionStage<ApiResult<ApiResult.BatchResults>> batch(String systemId, long bytes, Request.Batch b) {
+    int n = b.commands().size();
+    Admission.InFlight inFlight = admission.of(systemId);
+    if (inFlight != null && !inFlight.tryAcquire(n, bytes)) return done(ApiResult.busy());
+    long deadline = System.nanoTime() + askTimeout.toNanos();
+    List<ApiResult<?>> results = new ArrayList<>(n);
+    CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+    for (Body command : b.commands()) {
+      chain = chain.thenCompose(x -> batchCommand(systemId, command, deadline)).thenAccept(results::add);
+    }
+    return chain.handle((x, failure) -> {
+      if (inFlight != null) inFlight.release(n, bytes);
+      if (failure != null) throw new java.util.concurrent.CompletionException(failure);
+      return ApiResult.ok(new ApiResult.BatchResults(List.copyOf(results)));
+    });
+  }
+
+  /** One command of a batch: read, then asked with the batch's deadline; any failure is its own result. */
+  private CompletionStage<? extends ApiResult<?>> batchCommand(String systemId, Body command, long deadlineNanos) {
+    Request request;
+    try {
+      if (command == null) return done(ApiResult.error("a command must be an object"));
+      String op = command.string("op");
+      if (!Request.Batch.OPERATIONS.contains(op)) {
+        return done(ApiResult.error(op.isEmpty() ? "op is required" : "op not allowed in a batch: " + op));
+      }
+      request = Operation.named(op).read(command, limits);
+    } catch (Refused refused) {
+      return done(refused.answer());
+    } catch (ApiRequest.BadRequest | io.pekkosocket.api.Malformed wrong) {
+      return done(ApiResult.error(wrong.getMessage()));
+    }
+    Deadline deadline = new Deadline(deadlineNanos);
+    if (deadline.remainingNanos() <= 0) return done(ApiResult.busy()); // the batch ran out of time: never asked
+    return inBatch(deadline, system(request, batchAsker(systemId, deadline)));
   }
 
   /** Runs {@code request} as its system's command: one ask, answered with the command's own reply type. */
   private CompletionStage<? extends ApiResult<?>> system(String systemId, long bytes, Request request) {
+    return system(request, new Asker() {
+      @Override
+      public <R> CompletionStage<ApiResult<R>> ask(Class<R> reply,
+          BiFunction<Deadline, ActorRef<ApiResult<R>>, SystemActor.ApiCommand<R>> command) {
+        return ApiRoutes.this.ask(systemId, bytes, reply, command);
+      }
+    });
+  }
+
+  /** A batch's command: asked without admission of its own (the batch holds its permits), with the batch's deadline. */
+  private Asker batchAsker(String systemId, Deadline deadline) {
+    return new Asker() {
+      @Override
+      public <R> CompletionStage<ApiResult<R>> ask(Class<R> reply,
+          BiFunction<Deadline, ActorRef<ApiResult<R>>, SystemActor.ApiCommand<R>> command) {
+        return AskPattern.ask(guardian, r -> new Guardian.ForSystem(systemId, command.apply(deadline, r)),
+            Duration.ofNanos(Math.max(0, deadline.remainingNanos())).plus(deadlineGrace), system.scheduler());
+      }
+    };
+  }
+
+  /** How a command is asked: alone (admitted on its own) or as part of a batch. */
+  private interface Asker {
+    <R> CompletionStage<ApiResult<R>> ask(Class<R> reply,
+        BiFunction<Deadline, ActorRef<ApiResult<R>>, SystemActor.ApiCommand<R>> command);
+  }
+
+  /** A batch command's answer: past its deadline and grace, busy if it never started, else "may have run". */
+  private static CompletionStage<? extends ApiResult<?>> inBatch(Deadline deadline,
+      CompletionStage<? extends ApiResult<?>> asked) {
+    return asked.handle((result, failure) -> {
+      if (failure == null) return result;
+      return deadline.abandon() ? ApiResult.busy() : ApiResult.outcomeUnknown();
+    });
+  }
+
+  /** The system command that runs {@code request}, asked by {@code asker}. */
+  private static CompletionStage<? extends ApiResult<?>> system(Request request, Asker asker) {
     if (request instanceof Request.SendToClient r) {
-      return ask(systemId, bytes, ApiResult.ClientDelivery.class, (d, to) -> new SystemActor.SendToClient(r.clientId(), r.push(), d, to));
+      return asker.ask(ApiResult.ClientDelivery.class,
+          (d, to) -> new SystemActor.SendToClient(r.clientId(), r.push(), d, to));
     }
     if (request instanceof Request.SendToClients r) {
-      return ask(systemId, bytes, ApiResult.ClientsDelivery.class, (d, to) -> new SystemActor.SendToClients(r.clientIds(), r.push(), d, to));
+      return asker.ask(ApiResult.ClientsDelivery.class,
+          (d, to) -> new SystemActor.SendToClients(r.clientIds(), r.push(), d, to));
     }
     if (request instanceof Request.SendToGroup r) {
-      return ask(systemId, bytes, ApiResult.FanOutDelivery.class, (d, to) -> new SystemActor.SendToGroup(r.groupName(), r.push(), d, to));
+      return asker.ask(ApiResult.FanOutDelivery.class,
+          (d, to) -> new SystemActor.SendToGroup(r.groupName(), r.push(), d, to));
     }
     if (request instanceof Request.SendToSystem r) {
-      return ask(systemId, bytes, ApiResult.FanOutDelivery.class, (d, to) -> new SystemActor.SendToSystem(r.push(), d, to));
+      return asker.ask(ApiResult.FanOutDelivery.class,
+          (d, to) -> new SystemActor.SendToSystem(r.push(), d, to));
     }
     if (request instanceof Request.Bind r) {
-      return ask(systemId, bytes, ApiResult.Empty.class,
+      return asker.ask(ApiResult.Empty.class,
           (d, to) -> new SystemActor.Bind(r.clientId(), r.groupName(), r.userId(), r.extend(), d, to));
     }
     if (request instanceof Request.Unbind r) {
-      return ask(systemId, bytes, ApiResult.Empty.class, (d, to) -> new SystemActor.Unbind(r.clientId(), r.groupName(), d, to));
+      return asker.ask(ApiResult.Empty.class,
+          (d, to) -> new SystemActor.Unbind(r.clientId(), r.groupName(), d, to));
     }
     if (request instanceof Request.GetOnlineList r) {
-      return ask(systemId, bytes, ApiResult.OnlineList.class, (d, to) -> new SystemActor.GetOnlineList(r.groupName(), d, to));
+      return asker.ask(ApiResult.OnlineList.class,
+          (d, to) -> new SystemActor.GetOnlineList(r.groupName(), d, to));
     }
-    if (request instanceof Request.GetAllGroups) return ask(systemId, bytes, ApiResult.AllGroups.class, SystemActor.GetAllGroups::new);
+    if (request instanceof Request.GetAllGroups) return asker.ask(ApiResult.AllGroups.class, SystemActor.GetAllGroups::new);
     if (request instanceof Request.CloseClient r) {
-      return ask(systemId, bytes, ApiResult.Empty.class, (d, to) -> new SystemActor.CloseClient(r.clientId(), d, to));
+      return asker.ask(ApiResult.Empty.class,
+          (d, to) -> new SystemActor.CloseClient(r.clientId(), d, to));
     }
     throw new IllegalStateException("no system command for " + request);
   }

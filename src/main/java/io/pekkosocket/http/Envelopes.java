@@ -68,6 +68,8 @@ public final class Envelopes extends AllDirectives {
   private ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()
         .match(ApiRequest.BadRequest.class, e -> complete(StatusCodes.BAD_REQUEST, ApiResult.error(e.getMessage())))
+        .match(io.pekkosocket.api.Malformed.class,
+            e -> complete(StatusCodes.BAD_REQUEST, ApiResult.error(e.getMessage())))
         .match(NotFound.class, e -> complete(StatusCodes.NOT_FOUND, ApiResult.error(e.getMessage())))
         .match(EntityStreamSizeException.class,
             e -> complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large")))

@@ -114,6 +114,9 @@ public record ApiResult<T>(int code, String msg, @JsonIgnore T data) {
     }
   }
 
+  /** {@code batch}: one envelope per command, in the order of the commands. */
+  public record BatchResults(List<ApiResult<?>> results) {}
+
   /** {@code get_online_list}. */
   @JsonPropertyOrder({"count", "list"})
   public record OnlineList(int count, List<String> list) {}

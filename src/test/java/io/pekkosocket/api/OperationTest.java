@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** The declaration of the API: one rule per field, applied the same by every operation that takes the field. */
 class OperationTest {
-  static final Limits LIMITS = new Limits(256, 1024, 1000, 4L << 20, new FrameEncoder(true, true));
+  static final Limits LIMITS = new Limits(256, 1024, 1000, 4L << 20, new FrameEncoder(true, true), 100);
 
   /** A body of string fields (absent: ""), and an empty push. */
   record Fields(Map<String, String> values) implements Body {
@@ -45,9 +45,14 @@ class OperationTest {
     public Push push() {
       return new Push("", 0, "", Payload.EMPTY);
     }
+
+    @Override
+    public List<Body> commands() {
+      return null;
+    }
   }
 
-  static ApiResult refusal(Operation op, Body body) {
+  static ApiResult<?> refusal(Operation op, Body body) {
     Refused r = assertThrows(Refused.class, () -> op.read(body, LIMITS), op.wireName());
     return r.answer();
   }
@@ -56,9 +61,9 @@ class OperationTest {
   void theNamesAreTheApisOperations() {
     assertEquals(Set.of("register", "send_to_client", "send_to_clients", "send_to_group", "send_to_system",
         "bind_to_group", "unbind_from_group", "get_online_list", "get_all_groups", "close_client",
-        "rotate_system_key"), Operation.NAMES);
+        "rotate_system_key", "batch"), Operation.NAMES);
     for (Operation op : Operation.values()) assertSame(op, Operation.named(op.wireName()));
-    assertNull(Operation.named("batch"));
+    assertNull(Operation.named("no_such_op"));
     assertEquals(Set.of(Operation.REGISTER, Operation.ROTATE_SYSTEM_KEY),
         Set.copyOf(java.util.Arrays.stream(Operation.values()).filter(Operation::adminOnly).toList()));
   }
