@@ -63,7 +63,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('a page cut off for 5 seconds keeps its clientId and its group and gets every push once, in order', async () => {
+test('a page cut off for 5 seconds keeps its clientId and its group and gets every push once, in order', { timeout: 90000 }, async () => {
   const sys = await server.newSystem();
   const proxy = await new Proxy(server.port).listen();
   const page = await browser.newPage();
@@ -108,7 +108,7 @@ test('a page cut off for 5 seconds keeps its clientId and its group and gets eve
   }
 });
 
-test('a plain WebSocket in the same browser still gets the bytes of old clients', async () => {
+test('a plain WebSocket in the same browser still gets the bytes of old clients', { timeout: 90000 }, async () => {
   const sys = await server.newSystem();
   const page = await browser.newPage();
   try {

@@ -1,14 +1,21 @@
 // End to end in Node against the real server (the packaged jar), through a TCP proxy a test can cut.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { SocketClient } from '../index.js';
 import { Proxy, Server, until } from './harness.mjs';
 
 let server;
+/** What a test opened (clients, proxies): closed after it, whether it passed or failed, so nothing keeps running. */
+const opened = [];
+const TIMEOUT = { timeout: 60000 };
 
 before(async () => {
   server = await new Server({ SOCKET_WS_RESUME_WINDOW: '20s' }).start();
+});
+
+afterEach(async () => {
+  for (const o of opened.splice(0)) await o.close();
 });
 
 after(async () => {
@@ -18,9 +25,11 @@ after(async () => {
 /** A client through its own proxy, recording every event. */
 async function connected(systemId, options = {}) {
   const proxy = await new Proxy(server.port).listen();
+  opened.push(proxy);
   const events = [];
   const c = new SocketClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, systemId, WebSocket, baseMs: 50, capMs: 400,
     ...options });
+  opened.push(c);
   for (const e of ['welcome', 'message', 'online', 'offline', 'resumed', 'reset', 'close', 'error']) {
     c.on(e, (v) => events.push([e, v]));
   }
@@ -31,7 +40,7 @@ async function connected(systemId, options = {}) {
 
 const texts = (messages) => messages.map((m) => m.data);
 
-test('welcome, online and pushes as events; close() is final', async () => {
+test('welcome, online and pushes as events; close() is final', TIMEOUT, async () => {
   const sys = await server.newSystem();
   const { c, proxy, of, events } = await connected(sys);
   await server.api('bind_to_group', sys, { clientId: c.clientId, groupName: 'room', userId: 'alice', extend: 'x' });
@@ -45,12 +54,13 @@ test('welcome, online and pushes as events; close() is final', async () => {
   c.close();
   await until(() => of('close').length === 1, 'the close');
   assert.deepEqual(of('close')[0], { code: 1000, reason: '', willRetry: false });
-  await new Promise((r) => setTimeout(r, 300));
+  // an absence can only be watched for a while: longer than the longest backoff (capMs 400)
+  await new Promise((r) => setTimeout(r, 600));
   assert.equal(events.filter(([e]) => e === 'welcome').length, 1, 'no reconnect after close()');
-  await proxy.close();
+  assert.equal(proxy.accepted, 1, 'no connection attempt after close()');
 });
 
-test('a connection cut mid-stream resumes: same clientId, every push sent meanwhile once and in order', async () => {
+test('a connection cut mid-stream resumes: same clientId, every push sent meanwhile once and in order', TIMEOUT, async () => {
   const sys = await server.newSystem();
   const a = await connected(sys);
   const id = a.c.clientId;
@@ -78,41 +88,38 @@ test('a connection cut mid-stream resumes: same clientId, every push sent meanwh
   assert.equal(a.of('reset').length, 0);
   const online = await server.api('get_online_list', sys, { groupName: 'g' });
   assert.deepEqual(online.data.list, [id], 'still in its group');
-  a.c.close();
-  await a.proxy.close();
 });
 
-test('a server restart loses the session: the client reconnects by itself and emits reset', async () => {
-  const restarted = await new Server().start();
-  try {
-    const sys = await restarted.newSystem();
-    const proxy = await new Proxy(restarted.port).listen();
-    const events = [];
-    const c = new SocketClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, systemId: sys, WebSocket, baseMs: 50,
-      capMs: 400 });
-    c.on('reset', (v) => events.push(['reset', v]));
-    c.on('close', (v) => events.push(['close', v]));
-    c.connect();
-    await until(() => c.clientId, 'the welcome');
-    const before = c.clientId;
-    await restarted.kill();
-    await restarted.start(); // same port, same data dir: the system is still registered
-    await until(() => events.some(([e]) => e === 'reset'), 'the reset', 30000);
-    const reset = events.find(([e]) => e === 'reset')[1];
-    assert.equal(reset.previousClientId, before);
-    assert.notEqual(reset.clientId, before);
-    assert.equal(c.clientId, reset.clientId);
-    assert.ok(events.some(([e, v]) => e === 'close' && v.willRetry), 'the loss was retried');
-    c.close();
-    await proxy.close();
-  } finally {
-    await restarted.stop();
-  }
+test('a server restart loses the session: the client reconnects by itself and emits reset', TIMEOUT, async () => {
+  const restarted = new Server();
+  opened.push({ close: () => restarted.stop() });
+  await restarted.start();
+  const sys = await restarted.newSystem();
+  const proxy = await new Proxy(restarted.port).listen();
+  opened.push(proxy);
+  const events = [];
+  const c = new SocketClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, systemId: sys, WebSocket, baseMs: 50,
+    capMs: 400 });
+  opened.push(c);
+  c.on('reset', (v) => events.push(['reset', v]));
+  c.on('close', (v) => events.push(['close', v]));
+  c.connect();
+  await until(() => c.clientId, 'the welcome');
+  const before = c.clientId;
+  await restarted.kill();
+  await restarted.start(); // same port, same data dir: the system is still registered
+  await until(() => events.some(([e]) => e === 'reset'), 'the reset', 30000);
+  const reset = events.find(([e]) => e === 'reset')[1];
+  assert.equal(reset.previousClientId, before);
+  assert.notEqual(reset.clientId, before);
+  assert.equal(c.clientId, reset.clientId);
+  assert.ok(events.some(([e, v]) => e === 'close' && v.willRetry), 'the loss was retried');
 });
 
-test('an unknown systemId is an error and is not retried', async () => {
+test('an unknown systemId is an error and is not retried', TIMEOUT, async () => {
   const events = [];
   const c = new SocketClient({ url: `ws://127.0.0.1:${server.port}/ws`, systemId: 'no-such-system', WebSocket });
+  opened.push(c);
   c.on('error', (v) => events.push(['error', v]));
   c.on('close', (v) => events.push(['close', v]));
   c.connect();

@@ -108,7 +108,9 @@ export class Proxy {
     this.target = port;
     this.sockets = new Set();
     this.blocked = false;
+    this.accepted = 0;
     this.server = net.createServer((client) => {
+      this.accepted++;
       if (this.blocked) {
         client.destroy();
         return;
@@ -142,8 +144,9 @@ export class Proxy {
     this.blocked = false;
   }
 
+  /** Stops it for good; again is a no-op. */
   async close() {
     this.cut();
-    await new Promise((resolve) => this.server.close(resolve));
+    if (this.server.listening) await new Promise((resolve) => this.server.close(resolve));
   }
 }
