@@ -89,10 +89,12 @@ export class SocketClient {
     this.attempt = 0;
     this.socket = null;
     this.timer = null;
-    this.stopped = false;
+    this.stopped = true;
+    this.running = 0; // which connect() this is: an open() of an earlier one (awaiting getToken) gives up
     this.refused = false;
     this.waitingForNetwork = false;
     this.onWindowOnline = () => this.reconnectNow();
+    this.onWindowOffline = () => this.waitForNetwork();
     this.onVisible = () => {
       if (globalThis.document?.visibilityState === 'visible') this.reconnectNow();
     };
@@ -113,9 +115,12 @@ export class SocketClient {
 
   /** Opens the connection (and keeps it up until `close()` or a close code that says stop). */
   connect() {
+    if (!this.stopped) return this; // running already
     this.stopped = false;
+    this.running++;
     if (typeof window !== 'undefined' && window.addEventListener) {
       window.addEventListener('online', this.onWindowOnline);
+      window.addEventListener('offline', this.onWindowOffline);
       globalThis.document?.addEventListener?.('visibilitychange', this.onVisible);
     }
     this.open();
@@ -125,13 +130,19 @@ export class SocketClient {
   /** Ends it for good: a clean close (1000), no reconnect, and the session ends on the server at once. */
   close() {
     this.stopped = true;
+    this.waitingForNetwork = false;
     clearTimeout(this.timer);
     this.timer = null;
+    this.unlisten();
+    if (this.socket) this.socket.close(1000);
+  }
+
+  unlisten() {
     if (typeof window !== 'undefined' && window.removeEventListener) {
       window.removeEventListener('online', this.onWindowOnline);
+      window.removeEventListener('offline', this.onWindowOffline);
       globalThis.document?.removeEventListener?.('visibilitychange', this.onVisible);
     }
-    if (this.socket) this.socket.close(1000);
   }
 
   emit(event, value) {
@@ -148,15 +159,17 @@ export class SocketClient {
   async open() {
     this.timer = null;
     this.refused = false;
+    const run = this.running;
     let token;
     try {
       token = this.options.getToken ? await this.options.getToken() : undefined;
     } catch (e) {
+      if (this.stopped || run !== this.running) return;
       this.emit('error', { code: 0, msg: `getToken failed: ${e?.message ?? e}` });
       this.scheduleReconnect('retry');
       return;
     }
-    if (this.stopped) return;
+    if (this.stopped || run !== this.running) return;
     const url = connectUrl(this.options.url, {
       systemId: this.options.systemId,
       token,
@@ -183,23 +196,28 @@ export class SocketClient {
     } catch {
       return; // not a frame of this protocol
     }
+    if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return; // nor is this
     if (!('messageId' in frame)) {
       if (frame.code === 0 && frame.data && typeof frame.data.clientId === 'string') this.onWelcome(frame.data);
       return;
     }
-    if (frame.messageId === '') { // a refusal on connect (-1001, -1002): the 1008 that follows is final
+    const id = typeof frame.messageId === 'string' ? frame.messageId : '';
+    if (id === '' && (frame.code === -1001 || frame.code === -1002)) {
+      // a refusal on connect (systemId missing or unknown, unauthorized): the 1008 that follows is final
       this.refused = true;
       this.emit('error', { code: frame.code, msg: frame.msg });
       return;
     }
-    if (this.seen.has(frame.messageId)) return; // a frame processed already
-    this.remember(frame.messageId);
+    if (id !== '') { // a frame without an id cannot be told from another: never dropped, never a `last`
+      if (this.seen.has(id)) return; // a frame processed already
+      this.remember(id);
+    }
     if (frame.code === 1001 || frame.code === 1002) {
       this.emit(frame.code === 1001 ? 'online' : 'offline', parseMember(frame.data));
     } else {
       this.emit('message', frame);
     }
-    this.lastMessageId = frame.messageId;
+    if (id !== '') this.lastMessageId = id;
   }
 
   onWelcome(data) {
@@ -229,14 +247,17 @@ export class SocketClient {
   onClose(code, reason) {
     this.socket = null;
     const policy = this.stopped || this.refused ? 'stop' : closePolicy(code);
+    if (policy === 'stop') { // for good: connect() may start it again (after a new token, a fixed configuration)
+      this.stopped = true;
+      this.unlisten();
+    }
     this.emit('close', { code, reason, willRetry: policy !== 'stop' });
     if (policy !== 'stop') this.scheduleReconnect(policy);
   }
 
   scheduleReconnect(policy) {
     if (this.stopped) return;
-    const offline = typeof navigator !== 'undefined' && navigator.onLine === false
-      && typeof window !== 'undefined';
+    const offline = typeof window !== 'undefined' && typeof navigator !== 'undefined' && navigator.onLine === false;
     if (offline) { // no point burning retries: the window's `online` event reconnects at once
       this.waitingForNetwork = true;
       return;
@@ -248,6 +269,14 @@ export class SocketClient {
       random: this.options.random,
     });
     this.timer = setTimeout(() => this.open(), delay);
+  }
+
+  /** The browser went offline: a pending reconnect waits for the `online` event instead of failing on its delay. */
+  waitForNetwork() {
+    if (this.stopped || this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.waitingForNetwork = true;
   }
 
   /** The network is back, or the page visible again: a pending reconnect happens now instead of after its delay. */

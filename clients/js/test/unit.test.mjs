@@ -205,3 +205,155 @@ test('in a browser that is offline the client waits for the online event, then r
     else delete globalThis.navigator;
   }
 });
+
+test('getToken, sync or async, is called before every connect and its token is URL-encoded', async () => {
+  for (const getToken of [() => 'a b&c=d+é', async () => 'a b&c=d+é']) {
+    let calls = 0;
+    const c = client({ getToken: () => { calls++; return getToken(); } }).connect();
+    await until(() => FakeSocket.all.length === 1, 'a socket');
+    const url = new URL(FakeSocket.all[0].url);
+    assert.equal(url.searchParams.get('token'), 'a b&c=d+é', 'decodes to the token');
+    assert.equal(url.searchParams.get('systemId'), 'sys');
+    assert.equal(url.searchParams.get('resume'), '1');
+    assert.equal(calls, 1);
+    FakeSocket.all[0].drop(1006);
+    await until(() => FakeSocket.all.length === 2, 'a reconnect');
+    assert.equal(calls, 2, 'again for the reconnect');
+    c.close();
+  }
+  const none = client({ getToken: () => null }).connect();
+  await until(() => FakeSocket.all.length === 1, 'a socket');
+  assert.equal(FakeSocket.all[0].url, 'ws://127.0.0.1:1/ws?systemId=sys&resume=1', 'no token parameter');
+  none.close();
+  const plain = client({ resume: false }).connect();
+  assert.equal(FakeSocket.all[0].url, 'ws://127.0.0.1:1/ws?systemId=sys', 'resume off: no resume parameter');
+  plain.close();
+});
+
+test('frames without a messageId are never dropped nor a `last`; non-objects are ignored', async () => {
+  const c = client().connect();
+  const seen = record(c);
+  const s = FakeSocket.all[0];
+  s.receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 'tok1' } });
+  s.receive(push('0000000000000001', 'one'));
+  for (const junk of ['null', '42', '[1]', '"text"']) s.receive(junk);
+  s.receive(push('', 'no id'));
+  s.receive(push('', 'no id'));
+  assert.deepEqual(seen.map(([e, v]) => (e === 'message' ? v.data : e)), ['welcome', 'one', 'no id', 'no id']);
+  s.drop(1006);
+  await until(() => FakeSocket.all.length === 2, 'a reconnect');
+  assert.equal(new URL(FakeSocket.all[1].url).searchParams.get('last'), '0000000000000001');
+  c.close();
+});
+
+test('every code that says retry reconnects, with the delay the backoff gives', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const retry = { 1001: 1, 1005: 1, 1006: 1, 1011: 1, 1012: 1, 1014: 1, 1013: 4 };
+  for (const [code, factor] of Object.entries(retry)) {
+    const c = client({ baseMs: 100, capMs: 100000, random: () => 0.5 }).connect();
+    const seen = record(c);
+    FakeSocket.all[0].drop(Number(code), 'r');
+    assert.deepEqual(seen, [['close', { code: Number(code), reason: 'r', willRetry: true }]]);
+    const delay = 0.5 * 100 * factor;
+    t.mock.timers.tick(delay - 1);
+    assert.equal(FakeSocket.all.length, 1, `${code}: not before ${delay} ms`);
+    t.mock.timers.tick(1);
+    assert.equal(FakeSocket.all.length, 2, `${code}: after ${delay} ms`);
+    c.close();
+  }
+  for (const code of [1004, 1010, 1015, 3000, 4000, 4999]) { // not in the table: stop (README)
+    const c = client().connect();
+    const seen = record(c);
+    FakeSocket.all[0].drop(code);
+    assert.deepEqual(seen, [['close', { code, reason: '', willRetry: false }]]);
+    t.mock.timers.tick(100000);
+    assert.equal(FakeSocket.all.length, 1, `${code}: no reconnect`);
+  }
+});
+
+test('the attempt counter grows to the cap while connects fail and starts again after a welcome', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const c = client({ baseMs: 100, capMs: 1000, random: () => 0.999 }).connect();
+  const delays = [];
+  for (let i = 0; i < 6; i++) {
+    const before = FakeSocket.all.length;
+    FakeSocket.all.at(-1).drop(1006);
+    let waited = 0;
+    while (FakeSocket.all.length === before && waited < 10000) {
+      t.mock.timers.tick(1);
+      waited++;
+    }
+    delays.push(waited);
+  }
+  // floor(0.999 * min(1000, 100 * 2^n)), at least 1 ms of mocked time each
+  assert.deepEqual(delays, [99, 199, 399, 799, 999, 999]);
+  FakeSocket.all.at(-1).receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 't' } });
+  const before = FakeSocket.all.length;
+  FakeSocket.all.at(-1).drop(1006);
+  t.mock.timers.tick(98);
+  assert.equal(FakeSocket.all.length, before, 'attempt 0 again');
+  t.mock.timers.tick(1);
+  assert.equal(FakeSocket.all.length, before + 1);
+  c.close();
+});
+
+test('connect() twice opens one socket; close() while getToken is pending opens none', async () => {
+  const c = client();
+  c.connect();
+  c.connect();
+  assert.equal(FakeSocket.all.length, 1);
+  c.close();
+  let release;
+  const pending = client({ getToken: () => new Promise((r) => { release = r; }) }).connect();
+  pending.close();
+  release('t');
+  await new Promise((r) => realSetTimeout(r, 10));
+  assert.equal(FakeSocket.all.length, 0, 'the token came after close(): no socket');
+});
+
+test('in a browser: offline waits for online, a visible page reconnects at once, close() stops listening', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const win = new EventTarget();
+  const doc = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
+  const nav = { onLine: true };
+  globalThis.window = win;
+  globalThis.document = doc;
+  Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+  try {
+    const c = client({ baseMs: 10000, capMs: 100000, random: () => 0.5 }).connect();
+    const seen = record(c);
+    FakeSocket.all[0].drop(1006); // a backoff of 5 s is pending
+    doc.visibilityState = 'visible';
+    doc.dispatchEvent(new Event('visibilitychange'));
+    assert.equal(FakeSocket.all.length, 2, 'visible again: at once');
+
+    nav.onLine = false;
+    FakeSocket.all[1].drop(1006);
+    assert.equal(seen.at(-1)[1].willRetry, true);
+    t.mock.timers.tick(1000000);
+    assert.equal(FakeSocket.all.length, 2, 'offline: no retry burnt');
+    nav.onLine = true;
+    win.dispatchEvent(new Event('online'));
+    assert.equal(FakeSocket.all.length, 3, 'online: at once');
+
+    FakeSocket.all[2].drop(1006); // a backoff pending, then the browser goes offline
+    nav.onLine = false;
+    win.dispatchEvent(new Event('offline'));
+    t.mock.timers.tick(1000000);
+    assert.equal(FakeSocket.all.length, 3, 'the pending retry waits for the network');
+    nav.onLine = true;
+    win.dispatchEvent(new Event('online'));
+    assert.equal(FakeSocket.all.length, 4);
+
+    c.close();
+    FakeSocket.all[3].drop(1006);
+    win.dispatchEvent(new Event('online'));
+    doc.dispatchEvent(new Event('visibilitychange'));
+    t.mock.timers.tick(1000000);
+    assert.equal(FakeSocket.all.length, 4, 'after close(): nothing');
+  } finally {
+    delete globalThis.window;
+    delete globalThis.document;
+    delete globalThis.navigator;
+  }
+});
