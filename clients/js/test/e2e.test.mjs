@@ -90,6 +90,51 @@ test('a connection cut mid-stream resumes: same clientId, every push sent meanwh
   assert.deepEqual(online.data.list, [id], 'still in its group');
 });
 
+test('frames lost in flight are replayed after `last`: a stalled then cut connection loses nothing', TIMEOUT, async () => {
+  const sys = await server.newSystem();
+  const a = await connected(sys);
+  const id = a.c.clientId;
+  await server.api('bind_to_group', sys, { clientId: id, groupName: 'g' });
+  await server.api('send_to_group', sys, { groupName: 'g', data: 'seen' });
+  await until(() => a.of('message').length === 1, 'the first push');
+
+  // the server writes these to its socket, the network loses them: only a replay after `last` can bring them
+  a.proxy.stall();
+  const sent = [];
+  for (let i = 0; i < 5; i++) {
+    await server.api('send_to_group', sys, { groupName: 'g', data: `lost-${i}` });
+    sent.push(`lost-${i}`);
+  }
+  await server.api('send_to_client', sys, { clientId: id, data: 'lost-direct' });
+  sent.push('lost-direct');
+  await until(() => a.proxy.lostFrames >= 6, 'the server to have written the six frames');
+  a.proxy.cut();
+  await until(() => a.of('close').length >= 1, 'the client to see the loss');
+  for (let i = 0; i < 3; i++) {
+    const r = await server.api('send_to_group', sys, { groupName: 'g', data: `away-${i}` });
+    assert.equal(r.data.delivered, 1, 'accepted into the waiting session');
+    sent.push(`away-${i}`);
+  }
+  a.proxy.heal();
+
+  await until(() => a.of('resumed').length === 1, 'the resume');
+  await server.api('send_to_group', sys, { groupName: 'g', data: 'after' });
+  const expected = ['seen', ...sent, 'after'];
+  await until(() => a.of('message').length >= expected.length, 'every push');
+  assert.deepEqual(texts(a.of('message')), expected, 'once each, in order');
+  assert.equal(a.c.clientId, id);
+  assert.deepEqual(a.of('reset'), []);
+});
+
+test('a systemId and a token with characters to encode reach the server intact', TIMEOUT, async () => {
+  const sys = `a b&c=d+é/?#${Math.random().toString(36).slice(2)}`;
+  await server.api('register', null, { systemId: sys });
+  // a token the server does not require; a systemId it did not decode to the registered one would be refused (-1001)
+  const { c, of } = await connected(sys, { getToken: () => 'x y&z' });
+  assert.match(c.clientId, /^n1\./, 'welcomed');
+  assert.deepEqual(of('error'), []);
+});
+
 test('a server restart loses the session: the client reconnects by itself and emits reset', TIMEOUT, async () => {
   const restarted = new Server();
   opened.push({ close: () => restarted.stop() });

@@ -102,13 +102,18 @@ export class Server {
   }
 }
 
-/** A TCP proxy on 127.0.0.1 in front of `port`: `cut()` drops every connection and refuses new ones until `heal()`. */
+/**
+ * A TCP proxy on 127.0.0.1 in front of `port`: `cut()` drops every connection and refuses new ones until `heal()`;
+ * `stall()` before it loses what the server writes from then on (bytes in flight when a network dies).
+ */
 export class Proxy {
   constructor(port) {
     this.target = port;
     this.sockets = new Set();
     this.blocked = false;
     this.accepted = 0;
+    this.stalled = false;
+    this.lostFrames = 0; // server frames (each ends with \n) lost while stalled
     this.server = net.createServer((client) => {
       this.accepted++;
       if (this.blocked) {
@@ -122,7 +127,10 @@ export class Proxy {
         s.on('error', () => {});
       }
       client.pipe(upstream);
-      upstream.pipe(client);
+      upstream.on('data', (bytes) => {
+        if (!this.stalled) client.write(bytes);
+        else for (const b of bytes) if (b === 0x0a) this.lostFrames++;
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -140,8 +148,13 @@ export class Proxy {
     for (const s of this.sockets) s.resetAndDestroy ? s.resetAndDestroy() : s.destroy();
   }
 
+  stall() {
+    this.stalled = true;
+  }
+
   heal() {
     this.blocked = false;
+    this.stalled = false;
   }
 
   /** Stops it for good; again is a no-op. */
