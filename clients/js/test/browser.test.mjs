@@ -123,3 +123,34 @@ test('a plain WebSocket in the same browser still gets the bytes of old clients'
     await page.close();
   }
 });
+
+test('offline in the browser: no retries burnt while offline, a resume as soon as it is back online', { timeout: 90000 }, async () => {
+  const sys = await server.newSystem();
+  const proxy = await new Proxy(server.port).listen();
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const origin = `http://127.0.0.1:${pages.address().port}`;
+    await page.goto(`${origin}/page.html?ws=${encodeURIComponent(`ws://127.0.0.1:${proxy.port}/ws`)}&system=${sys}`);
+    const of = async (name) => (await page.evaluate(() => window.events)).filter(([e]) => e === name).map(([, v]) => v);
+    const clientId = await until(async () => (await of('welcome'))[0]?.clientId, 'the welcome in the page');
+
+    await context.setOffline(true);
+    assert.equal(await page.evaluate(() => navigator.onLine), false);
+    proxy.cut(); // the network is gone for the socket too
+    await until(async () => (await of('close')).length >= 1, 'the page to see its connection lost');
+    const accepted = proxy.accepted;
+    // an absence can only be watched for a while: 2 s, twice the page's capMs, would see two retries at least
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal((await of('close')).length, 1, 'no retry while offline');
+    assert.equal(proxy.accepted, accepted, 'no connection attempt while offline');
+
+    proxy.heal();
+    await context.setOffline(false);
+    await until(async () => (await of('resumed')).length === 1, 'the resume once online', 10000);
+    assert.equal(await page.evaluate(() => window.client.clientId), clientId);
+  } finally {
+    await context.close();
+    await proxy.close();
+  }
+});
