@@ -45,6 +45,18 @@ class ResumptionTest {
     return new Session(ws, welcome.get("clientId").asText(), token == null ? null : token.asText(), welcome);
   }
 
+  /** A resumable client and a plain one that watches it, both in group "g"; the watcher has read the two 1001s. */
+  record Pair(Session resumable, Session watcher) {}
+
+  static Pair resumableWithAWatcher(TestServer s, String systemId) throws IOException {
+    Session a = open(s, systemId, "&resume=1");
+    Session m = open(s, systemId, "");
+    s.api.bind(systemId, m.clientId(), "g").ok();
+    s.api.bind(systemId, a.clientId(), "g").ok();
+    assertEquals(List.of("1001 " + m.clientId(), "1001 " + a.clientId()), labels(m.ws(), 2));
+    return new Pair(a, m);
+  }
+
   static Session resume(TestServer s, String systemId, String token, String last) throws IOException {
     return open(s, systemId, "&resume=" + enc(token) + "&last=" + enc(last));
   }
@@ -186,21 +198,16 @@ class ResumptionTest {
 
   @Test
   void whenTheWindowPassesTheGroupGetsThe1002AndTheTokenNoLongerResumes() throws Exception {
-    TestServer shortWindow = TestServer.start(Map.of("socket.ws.resume-window", "1 s"));
-    try {
+    try (TestServer shortWindow = TestServer.start(Map.of("socket.ws.resume-window", "1 s"))) {
       whenTheWindowPasses(shortWindow);
-    } finally {
-      shortWindow.close();
     }
   }
 
   private static void whenTheWindowPasses(TestServer shortWindow) throws Exception {
     String sys = shortWindow.newSystem();
-    Session a = open(shortWindow, sys, "&resume=1");
-    Session m = open(shortWindow, sys, "");
-    shortWindow.api.bind(sys, m.clientId(), "g").ok();
-    shortWindow.api.bind(sys, a.clientId(), "g").ok();
-    assertEquals(List.of("1001 " + m.clientId(), "1001 " + a.clientId()), labels(m.ws(), 2));
+    Pair pair = resumableWithAWatcher(shortWindow, sys);
+    Session a = pair.resumable();
+    Session m = pair.watcher();
     a.ws().reset();
     assertEquals("1002 " + a.clientId(), label(m.ws().readText()), "the 1002 once the window has passed");
     Session late = resume(shortWindow, sys, a.token(), "");
@@ -214,11 +221,9 @@ class ResumptionTest {
   @Test
   void aCleanCloseFromTheClientEndsTheSessionAtOnce() throws Exception {
     String sys = server.newSystem();
-    Session a = open(server, sys, "&resume=1");
-    Session m = open(server, sys, "");
-    server.api.bind(sys, m.clientId(), "g").ok();
-    server.api.bind(sys, a.clientId(), "g").ok();
-    labels(m.ws(), 2);
+    Pair pair = resumableWithAWatcher(server, sys);
+    Session a = pair.resumable();
+    Session m = pair.watcher();
     a.ws().send(8, true, new byte[] {0x03, (byte) 0xE8}); // close 1000
     assertEquals("1002 " + a.clientId(), label(m.ws().readText()));
     assertFalse(resume(server, sys, a.token(), "").welcome().get("resumed").asBoolean());
@@ -262,27 +267,24 @@ class ResumptionTest {
 
   @Test
   void aLastNoLongerKeptStartsAfresh() throws Exception {
-    TestServer small = TestServer.start(Map.of("socket.ws.resume-buffer", 2));
-    try {
+    try (TestServer small = TestServer.start(Map.of("socket.ws.resume-buffer", 2))) {
       aLastNoLongerKept(small);
-    } finally {
-      small.close();
     }
   }
 
-  private static void aLastNoLongerKept(TestServer shortWindow) throws Exception {
-    String sys = shortWindow.newSystem();
-    Session a = open(shortWindow, sys, "&resume=1");
+  private static void aLastNoLongerKept(TestServer small) throws Exception {
+    String sys = small.newSystem();
+    Session a = open(small, sys, "&resume=1");
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      shortWindow.api.sendToClient(sys, a.clientId(), "d" + i).ok();
+      small.api.sendToClient(sys, a.clientId(), "d" + i).ok();
       ids.add(messageId(a.ws().readText()));
     }
     a.ws().reset();
-    awaitDetached(shortWindow, 1);
-    Session tooOld = resume(shortWindow, sys, a.token(), ids.get(0));
+    awaitDetached(small, 1);
+    Session tooOld = resume(small, sys, a.token(), ids.get(0));
     assertFalse(tooOld.welcome().get("resumed").asBoolean(), "d1 is no longer kept");
-    Session back = resume(shortWindow, sys, a.token(), ids.get(2));
+    Session back = resume(small, sys, a.token(), ids.get(2));
     assertTrue(back.welcome().get("resumed").asBoolean(), "d2 is kept: d3 follows it");
     assertEquals("d3", label(back.ws().readText()));
     tooOld.ws().close();
@@ -291,32 +293,24 @@ class ResumptionTest {
 
   @Test
   void beyondTheDetachedSessionsCapALostConnectionEndsItsSessionAtOnce() throws Exception {
-    TestServer capped = TestServer.start(Map.of("socket.limits.detached-sessions", 0));
-    try {
+    try (TestServer capped = TestServer.start(Map.of("socket.limits.detached-sessions", 0))) {
       String sys = capped.newSystem();
-      Session a = open(capped, sys, "&resume=1");
-      Session m = open(capped, sys, "");
-      capped.api.bind(sys, m.clientId(), "g").ok();
-      capped.api.bind(sys, a.clientId(), "g").ok();
-      labels(m.ws(), 2);
+      Pair pair = resumableWithAWatcher(capped, sys);
+      Session a = pair.resumable();
+      Session m = pair.watcher();
       a.ws().reset();
       assertEquals("1002 " + a.clientId(), label(m.ws().readText()), "no room to wait: the session ends");
       assertFalse(resume(capped, sys, a.token(), "").welcome().get("resumed").asBoolean());
-    } finally {
-      capped.close();
     }
   }
 
   @Test
   void aWaitingSessionWhoseQueueOverflowsEnds() throws Exception {
-    TestServer small = TestServer.start(Map.of("socket.ws.outbound-buffer.frames", 4));
-    try {
+    try (TestServer small = TestServer.start(Map.of("socket.ws.outbound-buffer.frames", 4))) {
       String sys = small.newSystem();
-      Session a = open(small, sys, "&resume=1");
-      Session m = open(small, sys, "");
-      small.api.bind(sys, m.clientId(), "g").ok();
-      small.api.bind(sys, a.clientId(), "g").ok();
-      labels(m.ws(), 2);
+      Pair pair = resumableWithAWatcher(small, sys);
+      Session a = pair.resumable();
+      Session m = pair.watcher();
       a.ws().reset();
       awaitDetached(small, 1);
       int accepted = 0;
@@ -327,19 +321,15 @@ class ResumptionTest {
       assertEquals("1002 " + a.clientId(), label(m.ws().readText()), "and ends when it overflows");
       awaitDetached(small, 0);
       assertFalse(resume(small, sys, a.token(), "").welcome().get("resumed").asBoolean());
-    } finally {
-      small.close();
     }
   }
 
   @Test
   void closeClientEndsAWaitingSessionAtOnce() throws Exception {
     String sys = server.newSystem();
-    Session a = open(server, sys, "&resume=1");
-    Session m = open(server, sys, "");
-    server.api.bind(sys, m.clientId(), "g").ok();
-    server.api.bind(sys, a.clientId(), "g").ok();
-    labels(m.ws(), 2);
+    Pair pair = resumableWithAWatcher(server, sys);
+    Session a = pair.resumable();
+    Session m = pair.watcher();
     a.ws().reset();
     awaitDetached(server, 1);
     server.api.closeClient(sys, a.clientId()).ok();
