@@ -44,6 +44,8 @@ export interface SocketClientOptions {
   baseMs?: number;
   /** Backoff cap in ms (default 30000). */
   capMs?: number;
+  /** How long a welcomed connection must stay up for the backoff to start again from its base (default 5000 ms). */
+  stableMs?: number;
   /** How much longer the backoff is after 1013 (default 4). */
   slowFactor?: number;
   /** The WebSocket class; browsers have one, Node passes the `ws` package's. */

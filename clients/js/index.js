@@ -77,7 +77,8 @@ export class SocketClient {
    */
   constructor(options) {
     if (!options || !options.url || !options.systemId) throw new TypeError('url and systemId are required');
-    this.options = { resume: true, baseMs: 500, capMs: 30000, slowFactor: 4, random: Math.random, ...options };
+    this.options = { resume: true, baseMs: 500, capMs: 30000, slowFactor: 4, stableMs: 5000, random: Math.random,
+      ...options };
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
     if (!this.WebSocket) throw new TypeError('no WebSocket class: pass options.WebSocket');
     this.listeners = new Map(EVENTS.map((e) => [e, new Set()]));
@@ -87,6 +88,7 @@ export class SocketClient {
     this.seen = new Set();
     this.seenOrder = [];
     this.attempt = 0;
+    this.welcomedAt = null;
     this.socket = null;
     this.timer = null;
     this.stopped = true;
@@ -169,7 +171,7 @@ export class SocketClient {
       this.scheduleReconnect('retry');
       return;
     }
-    if (this.stopped || run !== this.running) return;
+    if (this.stopped || run !== this.running || this.socket) return; // stopped, superseded, or connected already
     const url = connectUrl(this.options.url, {
       systemId: this.options.systemId,
       token,
@@ -224,7 +226,7 @@ export class SocketClient {
     const previous = this.clientId;
     this.clientId = data.clientId;
     if (typeof data.resumeToken === 'string') this.resumeToken = data.resumeToken;
-    this.attempt = 0;
+    this.welcomedAt = Date.now();
     const resumed = data.resumed === true;
     if (!resumed) {
       this.lastMessageId = '';
@@ -246,6 +248,10 @@ export class SocketClient {
 
   onClose(code, reason) {
     this.socket = null;
+    // the backoff starts again only after a connection that stayed up: a server that welcomes and then closes at
+    // once (1011, 1013) keeps being retried ever more slowly, not at the base delay
+    if (this.welcomedAt !== null && Date.now() - this.welcomedAt >= this.options.stableMs) this.attempt = 0;
+    this.welcomedAt = null;
     const policy = this.stopped || this.refused ? 'stop' : closePolicy(code);
     if (policy === 'stop') { // for good: connect() may start it again (after a new token, a fixed configuration)
       this.stopped = true;

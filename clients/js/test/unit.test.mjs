@@ -271,8 +271,8 @@ test('every code that says retry reconnects, with the delay the backoff gives', 
   }
 });
 
-test('the attempt counter grows to the cap while connects fail and starts again after a welcome', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+test('the attempt counter grows to the cap while connects fail and starts again after a connection that lasted', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const c = client({ baseMs: 100, capMs: 1000, random: () => 0.999 }).connect();
   const delays = [];
   for (let i = 0; i < 6; i++) {
@@ -287,8 +287,18 @@ test('the attempt counter grows to the cap while connects fail and starts again 
   }
   // floor(0.999 * min(1000, 100 * 2^n)), at least 1 ms of mocked time each
   assert.deepEqual(delays, [99, 199, 399, 799, 999, 999]);
+  // welcomed, then closed at once (a server that keeps failing right after its welcome): still the longest delay
   FakeSocket.all.at(-1).receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 't' } });
-  const before = FakeSocket.all.length;
+  let before = FakeSocket.all.length;
+  FakeSocket.all.at(-1).drop(1011);
+  t.mock.timers.tick(998);
+  assert.equal(FakeSocket.all.length, before, 'no reset of the backoff for a connection that did not last');
+  t.mock.timers.tick(1);
+  assert.equal(FakeSocket.all.length, before + 1);
+  // welcomed and up for stableMs (5 s): attempt 0 again
+  FakeSocket.all.at(-1).receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 't2', resumed: true } });
+  t.mock.timers.tick(5000);
+  before = FakeSocket.all.length;
   FakeSocket.all.at(-1).drop(1006);
   t.mock.timers.tick(98);
   assert.equal(FakeSocket.all.length, before, 'attempt 0 again');

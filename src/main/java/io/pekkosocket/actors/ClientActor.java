@@ -66,19 +66,18 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   /**
    * A bind the system has entered in its index: the client's attributes become {@code userId} (the connect token's
    * when empty) and {@code extend}, and it joins {@code group} (1001 there if it was not a member). The group answers
-   * {@code replyTo} once those frames are queued.
+   * {@code replyTo} once those frames are queued, then tells the system {@code done}: the system counts the
+   * membership messages on their way to a group through its clients, and stops no group with one still on its way.
    */
   public record Join(ActorRef<GroupActor.Command> group, String userId, String extend,
-      ActorRef<ApiResult<ApiResult.Empty>> replyTo) implements Command {}
+      ActorRef<ApiResult<ApiResult.Empty>> replyTo, SystemActor.Command done) implements Command {}
 
   /**
    * An unbind the system has entered in its index: the client leaves {@code group} (1002 to the others when
-   * {@code notifyOthers}); the group answers {@code replyTo}, then gets {@code then} (the system's idle check of a
-   * group it emptied), if any.
+   * {@code notifyOthers}); the group answers {@code replyTo}, then tells the system {@code done} (see {@link Join}).
    */
   public record Leave(ActorRef<GroupActor.Command> group, boolean notifyOthers,
-      ActorRef<ApiResult<ApiResult.Empty>> replyTo,
-      GroupActor.Command then) implements Command {}
+      ActorRef<ApiResult<ApiResult.Empty>> replyTo, SystemActor.Command done) implements Command {}
 
   /**
    * A handshake asks to take this session over with a token of {@code nonce}, the client having processed
@@ -129,6 +128,11 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   private boolean detached;
   /** The nonce of the session's current resume token; good for one resume. */
   private String nonce;
+  /**
+   * The nonce a resume came with, until the socket it made attaches: if that socket never does (the handshake was
+   * lost), the client never saw the new token, and may resume with the one it has.
+   */
+  private String previousNonce;
   /** The session has ended and the system has been told; waiting for {@link Release}. */
   private boolean left;
 
@@ -198,14 +202,19 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   }
 
   private Behavior<Command> onAttached(Attached m) {
-    if (m.epoch() == epoch) attached = true;
+    if (m.epoch() == epoch) {
+      attached = true;
+      previousNonce = null; // the new token is on its way to the client: the one it resumed with is spent
+    }
     return this;
   }
 
   /** The upgrade that was to serve this session never started its stage: as good as a lost socket. */
   private Behavior<Command> onAttachTimeout(AttachTimeout m) {
     if (m.epoch() != epoch || attached || left || detached) return this;
-    if (resumable && !queue.isClosed() && sessions.tryDetach()) { // a resume whose socket never came: wait again
+    // a resume whose socket never came: the client keeps its previous token, so wait again; a first socket that
+    // never came gave its client no token at all, so nobody could resume it
+    if (resumable && epoch > 1 && !queue.isClosed() && sessions.tryDetach()) {
       detached = true;
       timers.startSingleTimer(WindowPassed.INSTANCE, sessions.window());
       return this;
@@ -223,7 +232,8 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
           m.code());
       return this;
     }
-    return end(m.code(), null); // the socket's stage writes (or drops) what is queued, within the close timeout
+    // a closed socket's stage writes (or drops) what is queued; a lost one has let go of the queue, so it ends here
+    return end(m.code(), m.lost() && resumable ? FrameCounters.Discard.RESET : null);
   }
 
   /**
@@ -261,7 +271,8 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   }
 
   private Behavior<Command> onResume(Resume m) {
-    List<Frame> replay = left || !m.nonce().equals(nonce) || queue.isClosed() ? null : queue.takeOver(m.last());
+    boolean tokenGood = m.nonce().equals(nonce) || m.nonce().equals(previousNonce);
+    List<Frame> replay = left || !tokenGood || queue.isClosed() ? null : queue.takeOver(m.last());
     if (replay == null) { // the token was used already, the session is ending, or its kept frames do not reach back
       system.tell(new SystemActor.ResumeRefused(m.connect()));
       return this;
@@ -273,6 +284,7 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
     }
     epoch++;
     attached = false;
+    previousNonce = m.nonce();
     List<Frame> preamble = new ArrayList<>(replay.size() + 1);
     preamble.add(Frame.text(encoder.welcome(clientId, newToken(), Boolean.TRUE)));
     preamble.addAll(replay);
@@ -285,19 +297,21 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   private Behavior<Command> onJoin(Join m) {
     if (left) { // gone already: no 1001 for a client whose 1002 is on its way
       m.replyTo().tell(ApiResult.okEmptyList());
+      system.tell(m.done());
       return this;
     }
     userId = m.userId().isEmpty() ? tokenUserId : m.userId();
     extend = m.extend();
     m.group().tell(new GroupActor.Join(clientId, queue, userId, extend));
     m.group().tell(new GroupActor.Answer<>(ApiResult.okEmptyList(), m.replyTo()));
+    m.group().tell(new GroupActor.Answer<>(m.done(), system));
     return this;
   }
 
   private Behavior<Command> onLeave(Leave m) {
     m.group().tell(new GroupActor.Leave(clientId, userId, extend, m.notifyOthers()));
     m.group().tell(new GroupActor.Answer<>(ApiResult.okEmptyList(), m.replyTo()));
-    if (m.then() != null) m.group().tell(m.then());
+    m.group().tell(new GroupActor.Answer<>(m.done(), system));
     return this;
   }
 

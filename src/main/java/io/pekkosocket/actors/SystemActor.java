@@ -149,6 +149,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   /** A group's actor stopped: expected after its last member left, a loss (an {@code Error}) otherwise. */
   private record GroupTerminated(String groupName, ActorRef<GroupActor.Command> ref) implements Command {}
 
+  /** A group has handled a Join or Leave a client's actor sent it on this system's behalf (see {@link Group#routed}). */
+  private record Routed(String groupName, ActorRef<GroupActor.Command> ref) implements Command {}
+
   /** An emptied group has handled everything sent to it up to its {@code emptied}-th time of becoming empty. */
   private record GroupIdle(String groupName, ActorRef<GroupActor.Command> ref, long emptied) implements Command {}
 
@@ -182,6 +185,11 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     private final Set<String> members = new LinkedHashSet<>();
     /** How many times it became empty; only the answer to the latest time can stop it. */
     long emptied;
+    /**
+     * Joins and Leaves on their way to the group through clients' actors (binds and unbinds): the group has not
+     * been sent everything until they have arrived, so it is not asked whether it is idle while any is on its way.
+     */
+    int routed;
 
     Group(ActorRef<GroupActor.Command> ref) {
       this.ref = ref;
@@ -253,6 +261,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessage(ClientTerminated.class, this::onClientTerminated)
         .onMessage(GroupTerminated.class, this::onGroupTerminated)
         .onMessage(GroupIdle.class, this::onGroupIdle)
+        .onMessage(Routed.class, this::onRouted)
         .onMessage(SendToClient.class, this::onSendToClient)
         .onMessage(SendToClients.class, this::onSendToClients)
         .onMessage(SendToGroup.class, this::onSendToGroup)
@@ -428,7 +437,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     // The ClientActor sets the client's attributes and sends the group the Join (a no-op but for the attributes if
     // it is a member already); the group answers once it has queued the 1001s sent before, so a push sent after the
     // answer comes after them. The bind passed its deadline check above: it is started and its caller waits.
-    c.ref.tell(new ClientActor.Join(g.ref(), m.userId(), m.extend(), m.replyTo()));
+    g.routed++;
+    c.ref.tell(new ClientActor.Join(g.ref(), m.userId(), m.extend(), m.replyTo(), new Routed(m.groupName(), g.ref())));
     return this;
   }
 
@@ -444,7 +454,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     g.members().remove(m.clientId());
     // through the ClientActor, which has the attributes for the 1002 and sent the group this client's Join; the
     // group answers after the Leave, so a group push sent after the answer no longer reaches the client
-    c.ref.tell(new ClientActor.Leave(g.ref(), !draining, m.replyTo(), emptied(m.groupName(), g)));
+    g.routed++;
+    c.ref.tell(new ClientActor.Leave(g.ref(), !draining, m.replyTo(), new Routed(m.groupName(), g.ref())));
     return this;
   }
 
@@ -565,14 +576,25 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     Group g = groups.get(groupName);
     if (g == null || !g.members().remove(clientId)) return;
     g.ref().tell(new GroupActor.Leave(clientId, userId, extend, notify));
-    GroupActor.Command idle = emptied(groupName, g);
-    if (idle != null) g.ref().tell(idle);
+    askIfIdle(groupName, g);
   }
 
-  /** For a group whose last member has just left: the message that asks it to answer once it is idle; else null. */
-  private GroupActor.Command emptied(String groupName, Group g) {
-    if (!g.members().isEmpty()) return null;
-    return new GroupActor.Answer<>(new GroupIdle(groupName, g.ref(), ++g.emptied), getContext().getSelf());
+  /**
+   * An empty group with nothing on its way to it through clients' actors is asked to answer once it has handled
+   * everything it was sent ({@link #onGroupIdle}); the question comes after all of it from this actor.
+   */
+  private void askIfIdle(String groupName, Group g) {
+    if (!g.members().isEmpty() || g.routed > 0) return;
+    g.ref().tell(new GroupActor.Answer<>(new GroupIdle(groupName, g.ref(), ++g.emptied), getContext().getSelf()));
+  }
+
+  /** A Join or Leave sent through a client's actor has been handled by its group; an empty group may now be idle. */
+  private Behavior<Command> onRouted(Routed m) {
+    Group g = groups.get(m.groupName());
+    if (g == null || !g.ref().equals(m.ref())) return this;
+    g.routed--;
+    askIfIdle(m.groupName(), g);
+    return this;
   }
 
   /**
@@ -582,7 +604,10 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
    */
   private Behavior<Command> onGroupIdle(GroupIdle m) {
     Group g = groups.get(m.groupName());
-    if (g == null || !g.ref().equals(m.ref()) || g.emptied != m.emptied() || !g.members().isEmpty()) return this;
+    if (g == null || !g.ref().equals(m.ref()) || g.emptied != m.emptied() || !g.members().isEmpty()
+        || g.routed > 0) {
+      return this;
+    }
     groups.remove(m.groupName());
     g.ref().tell(GroupActor.Stop.INSTANCE);
     metrics.groupStopped();

@@ -283,7 +283,7 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
       } else if (IDLE_TIMER.equals(key)) {
         long idle = System.nanoTime() - lastActivity;
         if (idle >= idleNanos) {
-          if (queue.resumable()) letGoOf(); // a dead network looks like this: the session may resume
+          if (queue.resumable() && !closing()) letGoOf(); // a dead network looks like this: the session may resume
           decideClose(CloseCode.GOING_AWAY, "heartbeat timeout", false);
         } else {
           scheduleOnce(IDLE_TIMER, Duration.ofNanos(idleNanos - idle));

@@ -30,16 +30,23 @@ public final class Frame {
    * (the welcome, a refusal). Read from the bytes, nothing decoded.
    */
   public String messageId() {
-    ByteString d = start.data();
+    if (!hasMessageId()) return "";
     int from = PerRecipient.PREFIX.length();
-    if (d.length() < from + ID_LENGTH + 1 || d.apply(from + ID_LENGTH) != '"') return "";
-    for (int i = 0; i < from; i++) {
-      if (d.apply(i) != PerRecipient.PREFIX.charAt(i)) return "";
-    }
-    return d.slice(from, from + ID_LENGTH).utf8String();
+    return start.data().slice(from, from + ID_LENGTH).utf8String();
   }
 
   private static final int ID_LENGTH = 16;
+
+  /** Whether the frame carries a messageId (a push or a notice; not the welcome), decided from its first bytes. */
+  public boolean hasMessageId() {
+    ByteString d = start.data();
+    int from = PerRecipient.PREFIX.length();
+    if (d.length() < from + ID_LENGTH + 1 || d.apply(from + ID_LENGTH) != '"') return false;
+    for (int i = 0; i < from; i++) {
+      if (d.apply(i) != PerRecipient.PREFIX.charAt(i)) return false;
+    }
+    return true;
+  }
 
   /** The frame's text (tests and debugging; never logged at info). */
   public String text() {

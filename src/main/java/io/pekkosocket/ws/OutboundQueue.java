@@ -35,7 +35,7 @@ public final class OutboundQueue {
   private final AtomicLong bytes = new AtomicLong();
   private volatile boolean closed;
   /** Frames the stage holds outside the queue that count against the same limits (the one pending pong). */
-  private volatile int reservedFrames;
+  private final AtomicInteger reservedFrames = new AtomicInteger();
   /** The attached stage; null until one attaches. */
   private volatile Wakeups wakeups;
   /** A close asked for before a stage attached: handed to it when it does. */
@@ -95,7 +95,7 @@ public final class OutboundQueue {
       return false;
     }
     long size = frame.size();
-    if (bytes.addAndGet(size) > maxBytes || pending.get() + reservedFrames >= maxFrames) {
+    if (bytes.addAndGet(size) > maxBytes || pending.get() + reservedFrames.get() >= maxFrames) {
       bytes.addAndGet(-size);
       counters.refused();
       overflowed();
@@ -123,19 +123,19 @@ public final class OutboundQueue {
    * connection closes with 1013, when it does not fit: a peer that pings without reading is a slow consumer too.
    */
   boolean reserve(long size) {
-    if (bytes.addAndGet(size) > maxBytes || pending.get() + reservedFrames >= maxFrames) {
+    if (bytes.addAndGet(size) > maxBytes || pending.get() + reservedFrames.get() >= maxFrames) {
       bytes.addAndGet(-size);
       overflowed();
       return false;
     }
-    reservedFrames++;
+    reservedFrames.incrementAndGet();
     return true;
   }
 
   /** Stage side: a reserved frame was written or dropped. */
   void release(long size) {
     bytes.addAndGet(-size);
-    reservedFrames--;
+    reservedFrames.decrementAndGet();
   }
 
   /**
@@ -204,7 +204,7 @@ public final class OutboundQueue {
     synchronized (this) {
       if (wakeups != consumer) return null;
       Frame f = take();
-      if (f != null) kept.add(f);
+      if (f != null && f.hasMessageId()) kept.add(f); // not the welcome: a resume writes a welcome of its own
       return f;
     }
   }

@@ -30,6 +30,8 @@ class ClientActorTest {
   private final TestProbe<SystemActor.Admission> handshake = kit.createTestProbe();
   private final TestProbe<GroupActor.Command> group = kit.createTestProbe();
   private final TestProbe<ApiResult<?>> caller = kit.createTestProbe();
+  /** Stands for the system's "routed" message that a Join or Leave carries back to it through the group. */
+  private final SystemActor.Command done = new SystemActor.GetStats(kit.<SystemActor.Stats>createTestProbe().getRef());
 
   /** A client as its system spawns it, with {@code attachTimeout}; returns it once it has answered the handshake. */
   private ActorRef<ClientActor.Command> spawn(String tokenUserId, Duration attachTimeout) {
@@ -75,46 +77,51 @@ class ClientActorTest {
   @Test
   void aBindSetsTheAttributesJoinsTheGroupAndHasTheGroupAnswer() {
     ActorRef<ClientActor.Command> c = attached("token-user", new TestQueues.Recorded());
-    c.tell(new ClientActor.Join(group.getRef(), "", "e1", caller.getRef().narrow()));
+    c.tell(new ClientActor.Join(group.getRef(), "", "e1", caller.getRef().narrow(), done));
     GroupActor.Join join = group.expectMessageClass(GroupActor.Join.class);
     assertEquals(List.of("c", "token-user", "e1"), List.of(join.clientId(), join.userId(), join.extend()),
         "an empty userId keeps the connect token's");
     GroupActor.Answer<?> answer = group.expectMessageClass(GroupActor.Answer.class);
     assertEquals(ApiResult.okEmptyList(), answer.message());
     assertEquals(caller.getRef(), answer.replyTo());
+    GroupActor.Answer<?> routed = group.expectMessageClass(GroupActor.Answer.class);
+    assertEquals(done, routed.message(), "then the group tells the system that it has handled the Join");
+    assertEquals(system.getRef(), routed.replyTo());
 
-    c.tell(new ClientActor.Join(group.getRef(), "u2", "e2", caller.getRef().narrow()));
+    c.tell(new ClientActor.Join(group.getRef(), "u2", "e2", caller.getRef().narrow(), done));
     join = group.expectMessageClass(GroupActor.Join.class);
     assertEquals(List.of("u2", "e2"), List.of(join.userId(), join.extend()));
     group.expectMessageClass(GroupActor.Answer.class);
   }
 
   @Test
-  void anUnbindLeavesWithTheLastBindsAttributesThenTheGroupAnswersThenTheSystemsIdleCheck() {
+  void anUnbindLeavesWithTheLastBindsAttributesThenTheGroupAnswersThenTellsTheSystem() {
     ActorRef<ClientActor.Command> c = attached("", new TestQueues.Recorded());
-    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow()));
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow(), done));
     group.expectMessageClass(GroupActor.Join.class);
     group.expectMessageClass(GroupActor.Answer.class);
-    GroupActor.Command idleCheck = GroupActor.Stop.INSTANCE; // stands for the system's message
-    c.tell(new ClientActor.Leave(group.getRef(), true, caller.getRef().narrow(), idleCheck));
+    group.expectMessageClass(GroupActor.Answer.class);
+    c.tell(new ClientActor.Leave(group.getRef(), true, caller.getRef().narrow(), done));
     assertEquals(new GroupActor.Leave("c", "u", "x", true), group.expectMessageClass(GroupActor.Leave.class));
     assertEquals(caller.getRef(), group.expectMessageClass(GroupActor.Answer.class).replyTo());
-    assertEquals(idleCheck, group.receiveMessage());
+    assertEquals(done, group.expectMessageClass(GroupActor.Answer.class).message());
   }
 
   @Test
   void theDisconnectIsReportedOnceWithTheAttributesAndTheActorStopsWhenReleased() {
     ActorRef<ClientActor.Command> c = attached("", new TestQueues.Recorded());
-    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow()));
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow(), done));
     group.expectMessageClass(GroupActor.Join.class);
+    group.expectMessageClass(GroupActor.Answer.class);
     group.expectMessageClass(GroupActor.Answer.class);
     c.tell(new ClientActor.ConnectionClosed(1, CloseCode.ABNORMAL, true));
     c.tell(new ClientActor.ConnectionClosed(1, CloseCode.ABNORMAL, true));
     assertEquals(new SystemActor.Left("c", "u", "x"), system.expectMessageClass(SystemActor.Left.class));
 
     // a bind the system forwarded before it heard of the disconnect: answered, and nothing announced
-    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow()));
+    c.tell(new ClientActor.Join(group.getRef(), "u", "x", caller.getRef().narrow(), done));
     assertEquals(ApiResult.okEmptyList(), caller.receiveMessage());
+    assertEquals(done, system.receiveMessage(), "the system hears it was handled, from the client itself");
     group.expectNoMessage(Duration.ofMillis(100));
     system.expectNoMessage(Duration.ofMillis(100)); // the second report was not passed on
 
@@ -190,8 +197,12 @@ class ClientActorTest {
     assertEquals(0, r.sessions().detached());
     assertEquals("0000000000000001", r.queue().take().messageId(), "the queued frame waits for the new socket");
 
+    // the new socket never attached (its handshake was lost): the client still has only the token it resumed with
     c(r).tell(new ClientActor.Resume(r.nonce(), "", connect));
-    system.expectMessageClass(SystemActor.ResumeRefused.class); // a nonce is good once
+    assertEquals(3, again.expectMessageClass(SystemActor.Admitted.class).epoch(), "so that token resumes again");
+    c(r).tell(new ClientActor.Attached(3));
+    c(r).tell(new ClientActor.Resume(r.nonce(), "", connect));
+    system.expectMessageClass(SystemActor.ResumeRefused.class); // once a socket has attached, it is spent
     c(r).tell(new ClientActor.ConnectionClosed(1, CloseCode.ABNORMAL, true)); // the old socket: ignored
     system.expectNoMessage(Duration.ofMillis(100));
   }

@@ -115,4 +115,16 @@ class OutboundQueueResumeTest {
     assertFalse(q.offer(push(2)), "overflow");
     assertTrue(told.get());
   }
+
+  @Test
+  void theWelcomeIsNotKeptAResumeWritesItsOwn() {
+    OutboundQueue q = new OutboundQueue(16, 1 << 20, FrameCounters.NONE, 8);
+    Stage s = new Stage();
+    q.attach(s);
+    q.offer(Frame.text("{\"code\":0,\"msg\":\"success\",\"data\":{\"clientId\":\"c\",\"resumeToken\":\"t\"}}"));
+    q.offer(push(1));
+    assertNotNull(q.take(s));
+    assertNotNull(q.take(s));
+    assertEquals(ids(List.of(push(1))), ids(q.takeOver("")), "nothing processed after the welcome: the push only");
+  }
 }
