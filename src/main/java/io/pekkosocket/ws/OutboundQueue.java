@@ -81,7 +81,11 @@ public final class OutboundQueue {
   public synchronized void attach(Wakeups stage) {
     if (wakeups != null) throw new IllegalStateException("a stage is attached already");
     wakeups = stage;
-    if (pendingClose != null) stage.closeRequested(pendingClose.code(), pendingClose.reason(), pendingClose.flush());
+    if (pendingClose != null) {
+      stage.closeRequested(pendingClose.code(), pendingClose.reason(), pendingClose.flush());
+    } else if (closed) { // its session ended before this socket came: nobody would ever write to it
+      stage.closeRequested(CloseCode.INTERNAL_ERROR, "session ended", false);
+    }
     pendingClose = null;
   }
 
@@ -180,9 +184,11 @@ public final class OutboundQueue {
   }
 
   /** Owner side: the session is over: refuse everything from now on and drop what is queued (counted). */
-  public void end(FrameCounters.Discard why) {
+  public synchronized void end(FrameCounters.Discard why) {
     int dropped = discard();
     if (dropped > 0) counters.discarded(why, dropped);
+    // a stage attached now came later than its session could wait for it: its socket is closed too
+    if (wakeups != null) wakeups.closeRequested(CloseCode.INTERNAL_ERROR, "session ended", false);
   }
 
   public boolean isClosed() {

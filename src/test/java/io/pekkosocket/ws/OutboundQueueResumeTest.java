@@ -127,4 +127,28 @@ class OutboundQueueResumeTest {
     assertNotNull(q.take(s));
     assertEquals(ids(List.of(push(1))), ids(q.takeOver("")), "nothing processed after the welcome: the push only");
   }
+
+  @Test
+  void aSocketAttachedToASessionThatEndedIsClosed() {
+    java.util.concurrent.atomic.AtomicInteger closedWith = new java.util.concurrent.atomic.AtomicInteger();
+    OutboundQueue.Wakeups socket = new OutboundQueue.Wakeups() {
+      @Override
+      public void frameAvailable() {}
+
+      @Override
+      public void closeRequested(int code, String reason, boolean flush) {
+        closedWith.set(code);
+      }
+    };
+    OutboundQueue ended = new OutboundQueue(16, 1 << 20, FrameCounters.NONE, 8);
+    ended.end(FrameCounters.Discard.RESET);
+    ended.attach(socket);
+    assertEquals(1011, closedWith.get(), "a socket that came after its session ended");
+
+    closedWith.set(0);
+    OutboundQueue late = new OutboundQueue(16, 1 << 20, FrameCounters.NONE, 8);
+    late.attach(socket);
+    late.end(FrameCounters.Discard.RESET);
+    assertEquals(1011, closedWith.get(), "a socket attached when its session ends");
+  }
 }
