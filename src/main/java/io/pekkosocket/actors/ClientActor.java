@@ -271,7 +271,10 @@ public final class ClientActor extends AbstractBehavior<ClientActor.Command> {
   }
 
   private Behavior<Command> onResume(Resume m) {
-    boolean tokenGood = m.nonce().equals(nonce) || m.nonce().equals(previousNonce);
+    // the resume token must be this session's current one; and a connect token (where required) must name the
+    // session's own user: another user holding a stolen resume token does not get the session
+    boolean tokenGood = (m.nonce().equals(nonce) || m.nonce().equals(previousNonce))
+        && (m.connect().userId().isEmpty() || m.connect().userId().equals(tokenUserId));
     List<Frame> replay = left || !tokenGood || queue.isClosed() ? null : queue.takeOver(m.last());
     if (replay == null) { // the token was used already, the session is ending, or its kept frames do not reach back
       system.tell(new SystemActor.ResumeRefused(m.connect()));

@@ -186,6 +186,11 @@ class ClientActorTest {
         new SystemActor.Resuming("c", r.nonce(), ""), again.getRef());
     c(r).tell(new ClientActor.Resume("not-the-nonce", "", connect));
     assertEquals(new SystemActor.ResumeRefused(connect), system.expectMessageClass(SystemActor.ResumeRefused.class));
+    SystemActor.Connect otherUser = new SystemActor.Connect("new", "mallory", ClientActor.Opening.RESUMABLE,
+        new SystemActor.Resuming("c", r.nonce(), ""), again.getRef());
+    c(r).tell(new ClientActor.Resume(r.nonce(), "", otherUser));
+    assertEquals(new SystemActor.ResumeRefused(otherUser), system.expectMessageClass(SystemActor.ResumeRefused.class),
+        "a connect token of another user does not take the session over");
 
     c(r).tell(new ClientActor.Resume(r.nonce(), "", connect));
     SystemActor.Admitted resumed = again.expectMessageClass(SystemActor.Admitted.class);
