@@ -77,6 +77,7 @@ export class SocketClient {
    */
   constructor(options) {
     if (!options || !options.url || !options.systemId) throw new TypeError('url and systemId are required');
+    new URL(options.url); // a malformed url throws here, not on some later reconnect
     this.options = { resume: true, baseMs: 500, capMs: 30000, slowFactor: 4, stableMs: 5000, random: Math.random,
       ...options };
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
@@ -94,6 +95,7 @@ export class SocketClient {
     this.stopped = true;
     this.running = 0; // which connect() this is: an open() of an earlier one (awaiting getToken) gives up
     this.refused = false;
+    this.welcomed = false; // whether the current socket had its welcome
     this.waitingForNetwork = false;
     this.onWindowOnline = () => this.reconnectNow();
     this.onWindowOffline = () => this.waitForNetwork();
@@ -179,8 +181,17 @@ export class SocketClient {
       resumeToken: this.resumeToken,
       last: this.lastMessageId,
     });
-    const socket = new this.WebSocket(url);
+    let socket;
+    try {
+      socket = new this.WebSocket(url);
+    } catch (e) { // e.g. a browser refusing ws: from an https page: retrying cannot help
+      this.stopped = true;
+      this.unlisten();
+      this.emit('error', { code: 0, msg: `cannot open a WebSocket: ${e?.message ?? e}` });
+      return;
+    }
     this.socket = socket;
+    this.welcomed = false;
     socket.onmessage = (ev) => {
       if (this.socket === socket) this.onFrame(ev.data);
     };
@@ -200,7 +211,12 @@ export class SocketClient {
     }
     if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return; // nor is this
     if (!('messageId' in frame)) {
-      if (frame.code === 0 && frame.data && typeof frame.data.clientId === 'string') this.onWelcome(frame.data);
+      // the welcome is a connection's first frame: a second one on the same connection is not this connection's
+      // welcome (and would bring a stale resumeToken), so it is ignored
+      if (frame.code === 0 && !this.welcomed && frame.data && typeof frame.data.clientId === 'string') {
+        this.welcomed = true;
+        this.onWelcome(frame.data);
+      }
       return;
     }
     const id = typeof frame.messageId === 'string' ? frame.messageId : '';
@@ -227,7 +243,7 @@ export class SocketClient {
     this.clientId = data.clientId;
     if (typeof data.resumeToken === 'string') this.resumeToken = data.resumeToken;
     this.welcomedAt = Date.now();
-    const resumed = data.resumed === true;
+    const resumed = data.resumed === true && data.clientId === previous; // the session this client had, taken over
     if (!resumed) {
       this.lastMessageId = '';
       this.seen.clear();
@@ -235,7 +251,7 @@ export class SocketClient {
     }
     this.emit('welcome', { clientId: data.clientId, resumed });
     if (resumed) this.emit('resumed', { clientId: data.clientId });
-    else if (previous !== null && previous !== data.clientId) {
+    else if (previous !== null) { // a new session after one that is lost: its groups are gone too
       this.emit('reset', { clientId: data.clientId, previousClientId: previous });
     }
   }

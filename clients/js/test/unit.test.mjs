@@ -367,3 +367,64 @@ test('in a browser: offline waits for online, a visible page reconnects at once,
     delete globalThis.navigator;
   }
 });
+
+test('only the first welcome of a connection counts: a second one (and its stale resumeToken) is ignored', async () => {
+  const c = client().connect();
+  const seen = record(c);
+  FakeSocket.all[0].receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 'tok1' } });
+  FakeSocket.all[0].drop(1006);
+  await until(() => FakeSocket.all.length === 2, 'a reconnect');
+  const s = FakeSocket.all[1];
+  assert.equal(new URL(s.url).searchParams.get('resume'), 'tok1');
+  assert.equal(new URL(s.url).searchParams.get('last'), '', 'nothing processed since the welcome');
+  s.receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 'tok2', resumed: true } });
+  s.receive({ code: 0, msg: 'success', data: { clientId: 'n1.a', resumeToken: 'tok1' } }); // not this connection's
+  s.receive(push('0000000000000001', 'one'));
+  assert.deepEqual(seen.map(([e]) => e), ['welcome', 'close', 'welcome', 'resumed', 'message']);
+  s.drop(1006);
+  await until(() => FakeSocket.all.length === 3, 'another reconnect');
+  const url = new URL(FakeSocket.all[2].url);
+  assert.equal(url.searchParams.get('resume'), 'tok2', 'the token of the resumed welcome, not the stale one');
+  assert.equal(url.searchParams.get('last'), '0000000000000001');
+  c.close();
+});
+
+test('without resumption every reconnect is a new session: reset, and resume=1 again', async () => {
+  const c = client().connect();
+  const seen = record(c);
+  // a server that does not resume: its welcome has no resumeToken
+  FakeSocket.all[0].receive({ code: 0, msg: 'success', data: { clientId: 'n1.a' } });
+  FakeSocket.all[0].drop(1006);
+  await until(() => FakeSocket.all.length === 2, 'a reconnect');
+  assert.equal(FakeSocket.all[1].url, 'ws://127.0.0.1:1/ws?systemId=sys&resume=1');
+  FakeSocket.all[1].receive({ code: 0, msg: 'success', data: { clientId: 'n1.b' } });
+  FakeSocket.all[1].drop(1006);
+  await until(() => FakeSocket.all.length === 3, 'a reconnect');
+  // `resumed: true` naming another clientId is no takeover of this client's session
+  FakeSocket.all[2].receive({ code: 0, msg: 'success', data: { clientId: 'n1.c', resumed: true } });
+  assert.deepEqual(seen.filter(([e]) => e !== 'close'), [
+    ['welcome', { clientId: 'n1.a', resumed: false }],
+    ['welcome', { clientId: 'n1.b', resumed: false }],
+    ['reset', { clientId: 'n1.b', previousClientId: 'n1.a' }],
+    ['welcome', { clientId: 'n1.c', resumed: false }],
+    ['reset', { clientId: 'n1.c', previousClientId: 'n1.b' }],
+  ]);
+  c.close();
+});
+
+test('a malformed url throws at once; a WebSocket that cannot be opened is an error, not retried', async (t) => {
+  assert.throws(() => client({ url: 'not a url' }), TypeError);
+  assert.throws(() => new SocketClient({ url: 'ws://127.0.0.1:1/ws', WebSocket: FakeSocket }), /systemId/);
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  class Refusing {
+    constructor() {
+      throw new Error('insecure');
+    }
+  }
+  const c = client({ WebSocket: Refusing });
+  const seen = record(c);
+  c.connect(); // without getToken the first open is synchronous
+  assert.deepEqual(seen, [['error', { code: 0, msg: 'cannot open a WebSocket: insecure' }]]);
+  t.mock.timers.tick(100000);
+  assert.equal(seen.length, 1, 'no retry');
+});
