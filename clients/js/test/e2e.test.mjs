@@ -1,9 +1,10 @@
-// End to end in Node against the real server (the packaged jar), through a TCP proxy a test can cut.
+// End to end in Node against the real server (the packaged jar), through a TCP proxy a test can cut. Nothing here
+// needs the server to resume sessions (that is e2e-resume.test.mjs): a lost session is a `reset`.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { SocketClient } from '../index.js';
-import { Proxy, Server, until } from './harness.mjs';
+import { Proxy, Server, connectedClient, until } from './harness.mjs';
 
 let server;
 /** What a test opened (clients, proxies): closed after it, whether it passed or failed, so nothing keeps running. */
@@ -11,7 +12,7 @@ const opened = [];
 const TIMEOUT = { timeout: 60000 };
 
 before(async () => {
-  server = await new Server({ SOCKET_WS_RESUME_WINDOW: '20s' }).start();
+  server = await new Server().start();
 });
 
 afterEach(async () => {
@@ -22,21 +23,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** A client through its own proxy, recording every event. */
-async function connected(systemId, options = {}) {
-  const proxy = await new Proxy(server.port).listen();
-  opened.push(proxy);
-  const events = [];
-  const c = new SocketClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, systemId, WebSocket, baseMs: 50, capMs: 400,
-    ...options });
-  opened.push(c);
-  for (const e of ['welcome', 'message', 'online', 'offline', 'resumed', 'reset', 'close', 'error']) {
-    c.on(e, (v) => events.push([e, v]));
-  }
-  c.connect();
-  await until(() => c.clientId, 'the welcome');
-  return { c, proxy, events, of: (name) => events.filter(([e]) => e === name).map(([, v]) => v) };
-}
+const connected = (systemId, options) => connectedClient(SocketClient, WebSocket, server, opened, systemId, options);
 
 const texts = (messages) => messages.map((m) => m.data);
 
@@ -51,6 +38,14 @@ test('welcome, online and pushes as events; close() is final', TIMEOUT, async ()
   await until(() => of('message').length === 2, 'two pushes');
   assert.deepEqual(texts(of('message')), ['hello', { n: 1 }]);
   assert.equal(of('message')[0].code, 200);
+  // another member joins and leaves: online for it, then offline once its connection is gone
+  const bob = await connected(sys);
+  await server.api('bind_to_group', sys, { clientId: bob.c.clientId, groupName: 'room', userId: 'bob', extend: 'y' });
+  await until(() => of('online').length === 2, 'the 1001 for bob');
+  assert.deepEqual(of('online')[1], { clientId: bob.c.clientId, userId: 'bob', extend: 'y' });
+  bob.c.close();
+  await until(() => of('offline').length === 1, 'the 1002 for bob');
+  assert.deepEqual(of('offline')[0], { clientId: bob.c.clientId, userId: 'bob', extend: 'y' });
   c.close();
   await until(() => of('close').length === 1, 'the close');
   assert.deepEqual(of('close')[0], { code: 1000, reason: '', willRetry: false });
@@ -60,70 +55,50 @@ test('welcome, online and pushes as events; close() is final', TIMEOUT, async ()
   assert.equal(proxy.accepted, 1, 'no connection attempt after close()');
 });
 
-test('a connection cut mid-stream resumes: same clientId, every push sent meanwhile once and in order', TIMEOUT, async () => {
+test('close_client from the backend (close 1000) is not retried', TIMEOUT, async () => {
   const sys = await server.newSystem();
-  const a = await connected(sys);
-  const id = a.c.clientId;
-  await server.api('bind_to_group', sys, { clientId: id, groupName: 'g' });
+  const { c, proxy, of } = await connected(sys);
+  await server.api('close_client', sys, { clientId: c.clientId });
+  await until(() => of('close').length === 1, 'the close');
+  assert.deepEqual(of('close')[0], { code: 1000, reason: 'closed by server', willRetry: false });
+  await new Promise((r) => setTimeout(r, 600)); // longer than the longest backoff (capMs 400)
+  assert.equal(proxy.accepted, 1, 'no connection attempt after a 1000');
+  assert.equal(of('welcome').length, 1);
+});
+
+test('a connection dropped without a close frame is retried with growing delays until the network is back', TIMEOUT, async () => {
+  // random 0.999: each delay is (almost) its ceiling, min(capMs, baseMs * 2^attempt) = 100, 200, 400, 800, 800 ms
+  const sys = await server.newSystem();
+  const a = await connected(sys, { resume: false, baseMs: 100, capMs: 800, random: () => 0.999 });
+  const first = a.c.clientId;
+  await server.api('bind_to_group', sys, { clientId: first, groupName: 'g' });
   await server.api('send_to_group', sys, { groupName: 'g', data: 'before' });
   await until(() => a.of('message').length === 1, 'the first push');
 
-  a.proxy.cut();
-  await until(() => a.of('close').length >= 1, 'the client to see the loss'); // (and its retries, refused)
-  assert.equal(a.of('close')[0].willRetry, true);
-  // the server notices the reset too; meanwhile the backend goes on sending
-  for (let i = 0; i < 5; i++) {
-    const r = await server.api('send_to_group', sys, { groupName: 'g', data: `gap-${i}` });
-    assert.equal(r.data.delivered, 1, 'accepted into the waiting session');
-  }
-  await server.api('send_to_client', sys, { clientId: id, data: 'direct' });
+  a.proxy.cut(); // TCP reset on both sides; every new connection is refused until heal()
+  await until(() => a.proxy.acceptedAt.length >= 5, 'four refused attempts after the first connection');
+  const refused = a.proxy.acceptedAt.slice(1, 5);
+  const gaps = refused.slice(1).map((t, i) => t - refused[i]);
+  // each attempt is refused at once, then the next waits its delay: the gaps are at least 199, 399, 799 ms
+  // (timers never fire early; a little slack for the clock's rounding); no upper bound on a shared machine
+  for (const [i, min] of [199, 399, 799].entries()) assert.ok(gaps[i] >= min - 2, `gap ${i}: ${gaps[i]} >= ${min}`);
+  const closes = a.of('close');
+  assert.ok(closes.length >= 4);
+  for (const c of closes) assert.deepEqual(c, { code: 1006, reason: '', willRetry: true });
+  assert.equal(a.of('welcome').length, 1, 'no welcome while cut off');
+
   a.proxy.heal();
-
-  await until(() => a.of('resumed').length === 1, 'the resume');
-  assert.equal(a.c.clientId, id);
+  await until(() => a.of('reset').length === 1, 'a reconnect once the network is back');
+  const [reset] = a.of('reset');
+  assert.equal(reset.previousClientId, first);
+  assert.equal(reset.clientId, a.c.clientId);
+  assert.notEqual(reset.clientId, first, 'resume off: a new session');
+  assert.deepEqual(a.of('welcome')[1], { clientId: a.c.clientId, resumed: false });
+  // the app's part after a reset: its backend binds the new clientId again, and pushes flow
+  await server.api('bind_to_group', sys, { clientId: a.c.clientId, groupName: 'g' });
   await server.api('send_to_group', sys, { groupName: 'g', data: 'after' });
-  await until(() => a.of('message').length === 8, 'every push');
-  assert.deepEqual(texts(a.of('message')),
-    ['before', 'gap-0', 'gap-1', 'gap-2', 'gap-3', 'gap-4', 'direct', 'after']);
-  assert.equal(a.of('reset').length, 0);
-  const online = await server.api('get_online_list', sys, { groupName: 'g' });
-  assert.deepEqual(online.data.list, [id], 'still in its group');
-});
-
-test('frames lost in flight are replayed after `last`: a stalled then cut connection loses nothing', TIMEOUT, async () => {
-  const sys = await server.newSystem();
-  const a = await connected(sys);
-  const id = a.c.clientId;
-  await server.api('bind_to_group', sys, { clientId: id, groupName: 'g' });
-  await server.api('send_to_group', sys, { groupName: 'g', data: 'seen' });
-  await until(() => a.of('message').length === 1, 'the first push');
-
-  // the server writes these to its socket, the network loses them: only a replay after `last` can bring them
-  a.proxy.stall();
-  const sent = [];
-  for (let i = 0; i < 5; i++) {
-    await server.api('send_to_group', sys, { groupName: 'g', data: `lost-${i}` });
-    sent.push(`lost-${i}`);
-  }
-  await server.api('send_to_client', sys, { clientId: id, data: 'lost-direct' });
-  sent.push('lost-direct');
-  await until(() => a.proxy.lostFrames >= 6, 'the server to have written the six frames');
-  a.proxy.cut();
-  await until(() => a.of('close').length >= 1, 'the client to see the loss');
-  for (let i = 0; i < 3; i++) {
-    const r = await server.api('send_to_group', sys, { groupName: 'g', data: `away-${i}` });
-    assert.equal(r.data.delivered, 1, 'accepted into the waiting session');
-    sent.push(`away-${i}`);
-  }
-  a.proxy.heal();
-
-  await until(() => a.of('resumed').length === 1, 'the resume');
-  await server.api('send_to_group', sys, { groupName: 'g', data: 'after' });
-  const expected = ['seen', ...sent, 'after'];
-  await until(() => a.of('message').length >= expected.length, 'every push');
-  assert.deepEqual(texts(a.of('message')), expected, 'once each, in order');
-  assert.equal(a.c.clientId, id);
-  assert.deepEqual(a.of('reset'), []);
+  await until(() => a.of('message').length === 2, 'the push after the rebind');
+  assert.deepEqual(texts(a.of('message')), ['before', 'after']);
 });
 
 test('a systemId and a token with characters to encode reach the server intact', TIMEOUT, async () => {

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const JAR = join(here, '..', '..', '..', 'target', 'pekko-socket.jar');
+/** The packaged server, relative to this package (clients/js → ../../target); PEKKO_SOCKET_JAR names another build. */
+export const JAR = process.env.PEKKO_SOCKET_JAR || join(here, '..', '..', '..', 'target', 'pekko-socket.jar');
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -36,7 +37,9 @@ export async function until(cond, what, ms = 15000) {
 /** A pekko-socket process. `start()` again (same port and data dir) after `kill()` is a server restart. */
 export class Server {
   constructor(env = {}) {
-    if (!existsSync(JAR)) throw new Error(`${JAR} is missing: build it first (mvn -B -DskipTests package)`);
+    if (!existsSync(JAR)) {
+      throw new Error(`${JAR} is missing: build the server first, at the repository root: mvn -B -q package -DskipTests`);
+    }
     this.env = env;
     this.dataDir = mkdtempSync(join(tmpdir(), 'pekko-socket-js-'));
     this.proc = null;
@@ -54,15 +57,20 @@ export class Server {
     this.proc.stderr.on('data', (d) => { this.output += d; });
     const exited = new Promise((resolve) => this.proc.once('exit', resolve));
     this.exited = exited;
-    await until(async () => {
-      if (this.proc.exitCode !== null) throw new Error(`the server exited: ${this.output}`);
-      try {
-        return (await fetch(`${this.http}/health/ready`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 'the server to be ready', 60000);
-    this.admin = readFileSync(join(this.dataDir, 'admin-token'), 'utf8').trim();
+    try {
+      await until(async () => {
+        if (this.proc.exitCode !== null) throw new Error(`the server exited: ${this.output}`);
+        try {
+          return (await fetch(`${this.http}/health/ready`)).status === 200;
+        } catch {
+          return false;
+        }
+      }, 'the server to be ready', 60000);
+      this.admin = readFileSync(join(this.dataDir, 'admin-token'), 'utf8').trim();
+    } catch (e) {
+      await this.stop(); // a server that did not start as expected is not left running (nor is its data dir kept)
+      throw e;
+    }
     return this;
   }
 
@@ -112,10 +120,12 @@ export class Proxy {
     this.sockets = new Set();
     this.blocked = false;
     this.accepted = 0;
+    this.acceptedAt = []; // when each connection came in (Date.now()), refused ones included
     this.stalled = false;
     this.lostFrames = 0; // server frames (each ends with \n) lost while stalled
     this.server = net.createServer((client) => {
       this.accepted++;
+      this.acceptedAt.push(Date.now());
       if (this.blocked) {
         client.destroy();
         return;
@@ -162,4 +172,54 @@ export class Proxy {
     this.cut();
     if (this.server.listening) await new Promise((resolve) => this.server.close(resolve));
   }
+}
+
+export const EVENTS = ['welcome', 'message', 'online', 'offline', 'resumed', 'reset', 'close', 'error'];
+
+/**
+ * A SocketClient (in Node, with `WebSocket`) through a proxy of its own in front of `server`, recording every event;
+ * resolves once welcomed. Client and proxy are pushed on `opened`, for the test's afterEach to close.
+ */
+export async function connectedClient(SocketClient, WebSocket, server, opened, systemId, options = {}) {
+  const proxy = await new Proxy(server.port).listen();
+  opened.push(proxy);
+  const events = [];
+  const c = new SocketClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, systemId, WebSocket, baseMs: 50, capMs: 400,
+    ...options });
+  opened.push(c);
+  for (const e of EVENTS) c.on(e, (v) => events.push([e, v]));
+  c.connect();
+  await until(() => c.clientId, 'the welcome');
+  return { c, proxy, events, of: (name) => events.filter(([e]) => e === name).map(([, v]) => v) };
+}
+
+/**
+ * Fails, with a message that says why, unless the server answers `resume=1` with a resumeToken (docs/PROTOCOL.md
+ * "Resumption"): a server without resumption welcomes such a client as any other.
+ */
+export async function assertServerResumes(WebSocket, server, systemId) {
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?systemId=${encodeURIComponent(systemId)}&resume=1`);
+  try {
+    const welcome = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no welcome within 10 s')), 10000);
+      ws.onmessage = (e) => { clearTimeout(timer); resolve(JSON.parse(e.data)); };
+      ws.onerror = (e) => { clearTimeout(timer); reject(new Error(`the connect failed: ${e.message}`)); };
+    });
+    if (typeof welcome.data?.resumeToken !== 'string') {
+      throw new Error(`the server does not support resumption: its welcome to resume=1 has no resumeToken: ${
+        JSON.stringify(welcome)}`);
+    }
+  } finally {
+    ws.close();
+  }
+}
+
+/** Awaits the client's `resumed`; a `reset` instead fails at once (the server did not take the session over). */
+export async function resumedOf(client, ms = 15000) {
+  await until(() => {
+    if (client.of('reset').length) {
+      throw new Error(`the server did not resume the session: a new clientId ${JSON.stringify(client.of('welcome'))}`);
+    }
+    return client.of('resumed').length === 1;
+  }, 'the resume', ms);
 }
