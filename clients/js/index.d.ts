@@ -26,7 +26,10 @@ export interface Events {
   /** The session was lost: a new clientId that the backend must bind to its groups again. */
   reset: { clientId: string; previousClientId: string };
   close: { code: number; reason: string; willRetry: boolean };
-  /** A refusal on connect (code -1001: systemId missing or unknown; -1002: unauthorized), or getToken failing. */
+  /**
+   * A refusal on connect (code -1001: systemId missing or unknown; -1002: unauthorized; the 1008 after it is final),
+   * or code 0: getToken failed (retried with backoff) or the WebSocket could not be opened (final).
+   */
   error: { code: number; msg: string };
 }
 
@@ -66,11 +69,13 @@ export declare function connectUrl(
 ): string;
 
 export declare class SocketClient {
+  /** Throws a TypeError without url or systemId or a WebSocket class, and on a malformed url. */
   constructor(options: SocketClientOptions);
   /** The current clientId; null before the first welcome. */
   readonly clientId: string | null;
   on<E extends keyof Events>(event: E, listener: (value: Events[E]) => void): this;
   off<E extends keyof Events>(event: E, listener: (value: Events[E]) => void): this;
+  /** Opens the connection and keeps it up (reconnecting as the close codes say) until close(); again while running: nothing. */
   connect(): this;
   /** Ends it for good: close 1000, no reconnect. */
   close(): void;
