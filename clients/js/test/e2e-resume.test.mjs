@@ -127,6 +127,7 @@ test('cut before any push (an empty last), then cut again: resumed both times, n
 test('on the wire: a resume with an empty last replays what came after the welcome, not the welcome', TIMEOUT, async () => {
   // the spec: "then every frame after `last` (empty `last`: everything after the welcome)"
   const sys = await server.newSystem();
+  await assertServerResumes(WebSocket, server, sys);
   const proxy = await new Proxy(server.port).listen();
   opened.push(proxy);
   const frames = async (url, n) => {
