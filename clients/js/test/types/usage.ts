@@ -11,6 +11,7 @@ const options: SocketClientOptions = {
   baseMs: 500,
   capMs: 30000,
   slowFactor: 4,
+  stableMs: 5000,
 };
 const client: SocketClient = new SocketClient(options).connect();
 new SocketClient({ url: 'ws://127.0.0.1:7800/ws', systemId: 'demo', getToken: () => null, WebSocket: class {} });
