@@ -212,8 +212,9 @@ public final class ApiRoutes extends AllDirectives {
       @Override
       public <R> CompletionStage<ApiResult<R>> ask(Class<R> reply,
           BiFunction<Deadline, ActorRef<ApiResult<R>>, SystemActor.ApiCommand<R>> command) {
-        return AskPattern.ask(guardian, r -> new Guardian.ForSystem(systemId, command.apply(deadline, r)),
-            Duration.ofNanos(Math.max(0, deadline.remainingNanos())).plus(deadlineGrace), system.scheduler());
+        return Asks.direct(AskPattern.ask(guardian,
+            r -> new Guardian.ForSystem(systemId, command.apply(deadline, r)),
+            Duration.ofNanos(Math.max(0, deadline.remainingNanos())).plus(deadlineGrace), system.scheduler()));
       }
     };
   }
@@ -287,8 +288,8 @@ public final class ApiRoutes extends AllDirectives {
     Admission.InFlight inFlight = admission.of(systemId);
     if (inFlight != null && !inFlight.tryAcquire(commands, bytes)) return done(ApiResult.busy());
     Deadline deadline = Deadline.after(askTimeout);
-    CompletionStage<ApiResult<R>> asked = AskPattern.ask(guardian, r -> message.apply(deadline, r), answerTimeout,
-        system.scheduler());
+    CompletionStage<ApiResult<R>> asked = Asks.direct(AskPattern.ask(guardian, r -> message.apply(deadline, r),
+        answerTimeout, system.scheduler()));
     // the permits come back when the actor has answered (a given-up command is answered busy when it is reached),
     // so what waits in a system's mailbox stays within its limit; and before the caller has that answer, so a call
     // it makes next finds them back
@@ -317,8 +318,8 @@ public final class ApiRoutes extends AllDirectives {
 
   private CompletionStage<ApiResult<ApiResult.Empty>> register(Request.Register r) {
     Deadline deadline = Deadline.after(askTimeout);
-    return decided(deadline, AskPattern.ask(guardian, to -> new Guardian.Register(r.systemId(), deadline, to),
-        answerTimeout, system.scheduler()));
+    return decided(deadline, Asks.direct(AskPattern.ask(guardian,
+        to -> new Guardian.Register(r.systemId(), deadline, to), answerTimeout, system.scheduler())));
   }
 
   /** Admin: a new signing key for the system named in the body (not the SystemId header). */

@@ -173,10 +173,10 @@ public final class SocketRoutes extends AllDirectives {
   private CompletionStage<Optional<SystemActor.Admission>> connect(String systemId, String userId,
       Resumption resumption) {
     String clientId = Ids.newClientId(settings.nodeId());
-    CompletionStage<SystemActor.Admission> answer = AskPattern.ask(guardian,
+    CompletionStage<SystemActor.Admission> answer = Asks.direct(AskPattern.ask(guardian,
         r -> new Guardian.ToSystem(systemId,
             new SystemActor.Connect(clientId, userId, resumption.opening(), resumption.resume(), r)),
-        askTimeout, system.scheduler());
+        askTimeout, system.scheduler()));
     return answer.handle((a, failure) -> Optional.ofNullable(failure == null ? a : null));
   }
 
