@@ -206,51 +206,40 @@ public final class SocketRoutes extends AllDirectives {
 
   /** Serves an admitted client's queue on the upgraded socket; the stage reports to the ClientActor. */
   private HttpResponse accept(Upgrade upgrade, SystemActor.Admitted admitted) {
-    ActorRef<ClientActor.Command> client = admitted.client();
-    int epoch = admitted.epoch();
-    ConnectionStage stage = new ConnectionStage(admitted.queue(), admitted.preamble(), limits,
-        new ConnectionStage.Listener() {
-      @Override
-      public void opened(OutboundQueue queue) {
-        metrics.connectionOpened(queue);
-        client.tell(new ClientActor.Attached(epoch));
-      }
-
-      @Override
-      public void closed(OutboundQueue queue, int code, String reason, boolean lost) {
-        metrics.connectionClosed(queue, code);
-        client.tell(new ClientActor.ConnectionClosed(epoch, code, lost));
-      }
-
-      @Override
-      public void ended(OutboundQueue queue) {
-        metrics.connectionEnded(queue);
-      }
-    }, metrics);
-    return upgrade.accept(stage);
+    return upgrade.accept(new ConnectionStage(admitted.queue(), admitted.preamble(), limits,
+        counted(admitted.client(), admitted.epoch()), metrics));
   }
 
   /** Not admitted (draining, too many connections): upgraded, then closed with the system's code at once. */
   private HttpResponse closeAtOnce(Upgrade upgrade, SystemActor.NotAdmitted n) {
     OutboundQueue queue = new OutboundQueue(1, 1, metrics);
     queue.close(n.code(), n.reason(), false);
-    ConnectionStage stage = new ConnectionStage(queue, limits, new ConnectionStage.Listener() {
+    return upgrade.accept(new ConnectionStage(queue, limits, counted(null, 0), metrics));
+  }
+
+  /**
+   * A connection counted in the metrics (open, closed by code, ended) that reports to {@code client}, as socket
+   * number {@code epoch} of its session; {@code client} null: a connection closed at once, with no client.
+   */
+  private ConnectionStage.Listener counted(ActorRef<ClientActor.Command> client, int epoch) {
+    return new ConnectionStage.Listener() {
       @Override
       public void opened(OutboundQueue queue) {
         metrics.connectionOpened(queue);
+        if (client != null) client.tell(new ClientActor.Attached(epoch));
       }
 
       @Override
       public void closed(OutboundQueue queue, int code, String reason, boolean lost) {
         metrics.connectionClosed(queue, code);
+        if (client != null) client.tell(new ClientActor.ConnectionClosed(epoch, code, lost));
       }
 
       @Override
       public void ended(OutboundQueue queue) {
         metrics.connectionEnded(queue);
       }
-    }, metrics);
-    return upgrade.accept(stage);
+    };
   }
 
   /** Upgrades, writes the refusal frame, then closes with 1008. */

@@ -116,7 +116,8 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
   private final class Logic extends TimerGraphStageLogic {
     private final OutboundQueue.Wakeups wakeups;
-    private final java.util.ArrayDeque<Frame> first = new java.util.ArrayDeque<>(preamble);
+    /** How many frames of the preamble have been written (the preamble comes before anything of the queue). */
+    private int preambleWritten;
     /** The queue is no longer this stage's: a new socket took the session over, or this socket was lost. */
     private boolean letGo;
     private boolean lost;
@@ -546,7 +547,8 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
         return;
       }
       if (pendingClose == null || flushBeforeClose) {
-        Frame next = !first.isEmpty() ? first.poll() : letGo ? null : queue.take(wakeups);
+        Frame next = preambleWritten < preamble.size() ? preamble.get(preambleWritten++)
+            : letGo ? null : queue.take(wakeups);
         if (next != null) {
           push(out, next.start);
           counters.written();

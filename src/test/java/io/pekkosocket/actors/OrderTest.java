@@ -10,7 +10,6 @@ import io.pekkosocket.wire.Push;
 import io.pekkosocket.ws.OutboundQueue;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -38,14 +37,11 @@ class OrderTest {
   private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
 
   private ActorRef<SystemActor.Command> newSystem() {
-    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, TestQueues.sessions(),
-        new io.pekkosocket.ops.Metrics(),
-        io.pekkosocket.ops.Faults.NONE));
+    return TestQueues.newSystem(kit, settings);
   }
 
   private SystemActor.Stats statsOf(ActorRef<SystemActor.Command> s) {
-    s.tell(new SystemActor.GetStats(stats.getRef()));
-    return stats.receiveMessage();
+    return TestQueues.statsOf(kit, s);
   }
 
   private ApiResult<?> call(ActorRef<SystemActor.Command> s, SystemActor.Command c) {

@@ -11,7 +11,6 @@ import io.pekkosocket.wire.Push;
 import io.pekkosocket.ws.OutboundQueue;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -32,16 +31,13 @@ class SystemActorTest {
   }
 
   private final TestProbe<ApiResult<?>> reply = kit.createTestProbe();
-  private final TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
 
   private ActorRef<SystemActor.Command> newSystem() {
-    return kit.spawn(SystemActor.create("s-" + UUID.randomUUID(), settings, TestQueues.sessions(),
-        new io.pekkosocket.ops.Metrics(), io.pekkosocket.ops.Faults.NONE));
+    return TestQueues.newSystem(kit, settings);
   }
 
   private SystemActor.Stats statsOf(ActorRef<SystemActor.Command> s) {
-    s.tell(new SystemActor.GetStats(stats.getRef()));
-    return stats.receiveMessage();
+    return TestQueues.statsOf(kit, s);
   }
 
   /** Sends the command made with a reply ref of its own type, and returns its typed answer. */

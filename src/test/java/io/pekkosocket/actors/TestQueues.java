@@ -96,6 +96,19 @@ final class TestQueues {
     return new Sessions(new io.pekkosocket.auth.ResumeTokens(), java.time.Duration.ofSeconds(30), 256, 10_000);
   }
 
+  /** A fresh SystemActor of a system of its own, as the Guardian starts one. */
+  static ActorRef<SystemActor.Command> newSystem(ActorTestKit kit, io.pekkosocket.Settings settings) {
+    return kit.spawn(SystemActor.create("s-" + java.util.UUID.randomUUID(), settings, sessions(),
+        new io.pekkosocket.ops.Metrics(), io.pekkosocket.ops.Faults.NONE));
+  }
+
+  /** What the system holds now; handled after everything the test sent it before. */
+  static SystemActor.Stats statsOf(ActorTestKit kit, ActorRef<SystemActor.Command> system) {
+    TestProbe<SystemActor.Stats> stats = kit.createTestProbe();
+    system.tell(new SystemActor.GetStats(stats.getRef()));
+    return stats.receiveMessage();
+  }
+
   /** A queue the test fills and reads itself, with {@code socket} attached. */
   static OutboundQueue queue(int maxFrames, OutboundQueue.Wakeups socket) {
     OutboundQueue q = new OutboundQueue(maxFrames, 4 * 1024 * 1024, io.pekkosocket.ws.FrameCounters.NONE);
