@@ -42,7 +42,8 @@ public final class ConfigKeys {
       "SOCKET_JWT_SECRET", "socket.auth.jwt-secret",
       "SOCKET_WS_OUTBOUND_FRAMES", "socket.ws.outbound-buffer.frames",
       "SOCKET_WS_OUTBOUND_BYTES", "socket.ws.outbound-buffer.bytes",
-      "SOCKET_HANDSHAKES_PER_ADDRESS", "socket.limits.handshakes-per-address");
+      "SOCKET_HANDSHAKES_PER_ADDRESS", "socket.limits.handshakes-per-address",
+      "SOCKET_CLUSTER_SEEDS", "socket.cluster.seed-nodes");
 
   /** {@code SOCKET_*} variables that are not settings but are read elsewhere: the {@code token} command's key. */
   static final Set<String> NOT_SETTINGS = Set.of("SOCKET_SYSTEM_KEY");

@@ -4,6 +4,12 @@ import io.pekkosocket.actors.Deadline;
 import io.pekkosocket.actors.Sessions;
 import io.pekkosocket.actors.SystemActor;
 import io.pekkosocket.auth.KeyRing;
+import io.pekkosocket.cluster.ClusterNode;
+import io.pekkosocket.cluster.GroupSequencer;
+import io.pekkosocket.cluster.NodeRouter;
+import io.pekkosocket.cluster.Registry;
+import io.pekkosocket.wire.FrameEncoder;
+import io.pekkosocket.wire.Ids;
 import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.registry.SystemStore;
@@ -68,6 +74,15 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   /** Shutdown: every system (also one started again later) is told {@code drain}. */
   public record DrainAll(SystemActor.Drain drain) implements Command {}
 
+  /** Cluster mode: the shared registry as it is now (from the {@link Registry}). */
+  private record Learned(Registry.Learned learned) implements Command {}
+
+  /** Cluster mode: a call for a system unknown here, after this node's registry replica was read for it. */
+  private record LookedUp(Command original) implements Command {}
+
+  /** Cluster mode: a registry change has been shared; the rest of its answer runs here. */
+  private record Shared(Runnable then) implements Command {}
+
   private record Stored(String systemId, Throwable failure, ActorRef<ApiResult<ApiResult.Empty>> replyTo) implements Command {}
 
   private record KeyStored(RotateKey request, SystemStore.Keys keys, Throwable failure) implements Command {}
@@ -101,6 +116,12 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   private final Sessions sessions;
   private long seq;
   private SystemActor.Drain drain;
+  /** Cluster mode: this node's router and registry, and what SystemActors need of it; all null on a single node. */
+  private final ActorRef<Object> router;
+  private final ActorRef<Registry.Command> registry;
+  private final ClusterNode clusterNode;
+  /** Cluster mode: the keys applied here from the shared registry, by systemId (to apply only changes). */
+  private final Map<String, Registry.Entry> applied = new HashMap<>();
 
   /**
    * @param registered the systems already in the store (loaded before the actor system started)
@@ -108,13 +129,47 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
    */
   public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
       KeyRing keys, Sessions sessions, Metrics metrics, Faults faults, Admission admission) {
-    return Behaviors.setup(ctx ->
-        new Guardian(ctx, settings, store, registered, keys, sessions, metrics, faults, admission));
+    return create(settings, store, registered, Map.of(), keys, sessions, metrics, faults, admission, null);
+  }
+
+  /**
+   * As above; in cluster mode ({@code clusterReady} not null) also with the stored keys (shared with the other
+   * nodes) and the future completed once this node is ready in the cluster.
+   */
+  public static Behavior<Command> create(Settings settings, SystemStore store, Collection<String> registered,
+      Map<String, SystemStore.Keys> storedKeys, KeyRing keys, Sessions sessions, Metrics metrics, Faults faults,
+      Admission admission, CompletableFuture<Void> clusterReady) {
+    return Behaviors.setup(ctx -> new Guardian(ctx, settings, store, registered, storedKeys, keys, sessions, metrics,
+        faults, admission, clusterReady));
   }
 
   private Guardian(ActorContext<Command> ctx, Settings settings, SystemStore store, Collection<String> registered,
-      KeyRing keys, Sessions sessions, Metrics metrics, Faults faults, Admission admission) {
+      Map<String, SystemStore.Keys> storedKeys, KeyRing keys, Sessions sessions, Metrics metrics, Faults faults,
+      Admission admission, CompletableFuture<Void> clusterReady) {
     super(ctx);
+    if (clusterReady != null) {
+      var sharding = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(ctx.getSystem());
+      FrameEncoder encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
+      sharding.init(org.apache.pekko.cluster.sharding.typed.javadsl.Entity.of(GroupSequencer.KEY,
+              entity -> GroupSequencer.create(entity.getShard(), encoder, settings.membershipNotices(),
+                  settings.cluster().gatherTimeout()))
+          .withSettings(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.create(ctx.getSystem())
+              .withNoPassivationStrategy()));
+      this.router = ctx.spawn(NodeRouter.create(settings, ctx.getSelf(), clusterReady, metrics), "node");
+      this.clusterNode = new ClusterNode(settings.nodeId(), router.narrow(), sharding);
+      Map<String, Registry.Entry> local = new HashMap<>();
+      for (String id : registered) {
+        Registry.Entry e = Registry.Entry.of(storedKeys.get(id));
+        local.put(id, e);
+        applied.put(id, e);
+      }
+      this.registry = ctx.spawn(Registry.create(local, ctx.messageAdapter(Registry.Learned.class, Learned::new),
+          router.narrow(), settings.cluster().gatherTimeout()), "registry");
+    } else {
+      this.router = null;
+      this.registry = null;
+      this.clusterNode = null;
+    }
     this.sessions = sessions;
     this.keys = keys;
     this.faults = faults;
@@ -140,6 +195,12 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         .onMessage(DrainAll.class, this::onDrainAll)
         .onMessage(SystemTerminated.class, this::onSystemTerminated)
         .onMessage(Restart.class, this::onRestart)
+        .onMessage(Learned.class, this::onLearned)
+        .onMessage(LookedUp.class, this::onLookedUp)
+        .onMessage(Shared.class, m -> {
+          m.then().run();
+          return this;
+        })
         .build();
   }
 
@@ -182,8 +243,18 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
     }
     spawnSystem(m.systemId());
     getContext().getLog().info("registered system #{}", seq);
-    m.replyTo().tell(ApiResult.okEmptyList());
-    waiting.forEach(w -> w.tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM)));
+    Runnable answer = () -> {
+      m.replyTo().tell(ApiResult.okEmptyList());
+      waiting.forEach(w -> w.tell(ApiResult.error(ApiResult.DUPLICATE_SYSTEM)));
+    };
+    if (registry == null) {
+      answer.run();
+    } else {
+      // every node accepts its connections once they all have it (or, with a node unreachable, after the timeout)
+      Registry.Entry entry = new Registry.Entry(null, null, 0, 0);
+      applied.put(m.systemId(), entry);
+      registry.tell(new Registry.Publish<>(m.systemId(), entry, new Shared(answer), getContext().getSelf()));
+    }
     return this;
   }
 
@@ -230,7 +301,16 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
       keys.set(k.systemId(), k.current(), k.previous(), k.previousUntilMillis());
       getContext().getLog().info("rotated a system's signing key; the previous one verifies for {} s",
           request.grace().toSeconds());
-      request.replyTo().tell(ApiResult.ok(new ApiResult.KeyRotated(k.systemId(), k.systemId(), k.current())));
+      ApiResult<ApiResult.KeyRotated> answer =
+          ApiResult.ok(new ApiResult.KeyRotated(k.systemId(), k.systemId(), k.current()));
+      if (registry == null) {
+        request.replyTo().tell(answer);
+      } else {
+        Registry.Entry entry = Registry.Entry.of(k);
+        applied.put(k.systemId(), entry);
+        registry.tell(new Registry.Publish<>(k.systemId(), entry, new Shared(() -> request.replyTo().tell(answer)),
+            getContext().getSelf()));
+      }
     }
     Deque<RotateKey> waiting = rotating.remove(request.systemId());
     while (waiting != null && !waiting.isEmpty()) {
@@ -252,7 +332,7 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
 
   private ActorRef<SystemActor.Command> startSystem(String systemId) {
     ActorRef<SystemActor.Command> ref =
-        getContext().spawn(SystemActor.create(systemId, settings, sessions, metrics, faults),
+        getContext().spawn(SystemActor.create(systemId, settings, sessions, metrics, faults, clusterNode),
             "system-" + (++seq));
     getContext().watchWith(ref, new SystemTerminated(systemId, ref));
     systems.put(systemId, ref);
@@ -297,14 +377,88 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
     if (drain != null) fresh.tell(drain);
   }
 
+  private Behavior<Command> onLookedUp(LookedUp m) {
+    if (m.original() instanceof ForSystem f) return forSystem(f, false);
+    if (m.original() instanceof ToSystem t) return toSystem(t, false);
+    return this;
+  }
+
+  /**
+   * Cluster mode: a system not known here may have been registered on another node a moment ago (its announcement
+   * has not come yet): the call waits for a read of this node's replica, then runs once more.
+   */
+  private boolean lookUp(String systemId, Command m) {
+    if (registry == null || systems.containsKey(systemId)) return false;
+    registry.tell(new Registry.Lookup<>(systemId, new LookedUp(m), getContext().getSelf()));
+    return true;
+  }
+
   private Behavior<Command> onForSystem(ForSystem m) {
+    return forSystem(m, true);
+  }
+
+  private Behavior<Command> forSystem(ForSystem m, boolean mayLookUp) {
+    if (mayLookUp && lookUp(m.systemId(), m)) return this;
     if (restarting.contains(m.systemId())) {
       refuse(m.command(), ApiResult.BUSY); // nothing ran: it never reached a system
       return this;
     }
     ActorRef<SystemActor.Command> system = systems.get(m.systemId());
-    if (system != null) system.tell(m.command());
-    else refuse(m.command(), ApiResult.error(ApiResult.UNKNOWN_SYSTEM));
+    if (system == null) refuse(m.command(), ApiResult.error(ApiResult.UNKNOWN_SYSTEM));
+    else if (router == null || local(m.command())) system.tell(m.command());
+    else router.tell(new NodeRouter.Call(m.systemId(), m.command()));
+    return this;
+  }
+
+  /**
+   * Cluster mode: whether a call concerns this node's clients only, so this node's SystemActor answers it as on a
+   * single node. Binds, unbinds and group sends always go through the group's sequencer; lists and system sends
+   * gather every node.
+   */
+  private boolean local(SystemActor.ApiCommand<?> command) {
+    String self = settings.nodeId();
+    if (command instanceof SystemActor.SendToClient c) return ownedHere(c.clientId(), self);
+    if (command instanceof SystemActor.CloseClient c) return ownedHere(c.clientId(), self);
+    if (command instanceof SystemActor.SendToClients c) {
+      for (String id : c.clientIds()) if (!ownedHere(id, self)) return false;
+      return true;
+    }
+    return false;
+  }
+
+  private static boolean ownedHere(String clientId, String self) {
+    return Ids.nodeOf(clientId).equals(self);
+  }
+
+  /**
+   * Cluster mode: the shared registry changed (or was read). Systems new here start at once (so their connections
+   * are accepted) and are stored; keys that changed are applied and stored. Nothing is ever removed.
+   */
+  private Behavior<Command> onLearned(Learned m) {
+    m.learned().entries().forEach((systemId, entry) -> {
+      boolean isNew = !systems.containsKey(systemId) && !restarting.contains(systemId);
+      if (isNew) {
+        spawnSystem(systemId);
+        getContext().getLog().info("learned a system registered on another node (#{})", seq);
+      }
+      if (!isNew && entry.equals(applied.get(systemId))) return;
+      Registry.Entry before = applied.get(systemId);
+      if (before != null && before.version() > entry.version()) return;
+      applied.put(systemId, entry);
+      SystemStore.Keys k = entry.keys(systemId);
+      if (k != null) keys.set(systemId, k.current(), k.previous(), k.previousUntilMillis());
+      CompletableFuture.runAsync(() -> {
+        try {
+          store.mirror(systemId, k);
+        } catch (java.sql.SQLException e) {
+          throw new java.util.concurrent.CompletionException(e);
+        }
+      }, blocking).exceptionally(e -> {
+        org.slf4j.LoggerFactory.getLogger(Guardian.class).error("could not store a system learned from the cluster: {}",
+            e.toString());
+        return null;
+      });
+    });
     return this;
   }
 
@@ -314,6 +468,11 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
   }
 
   private Behavior<Command> onToSystem(ToSystem m) {
+    return toSystem(m, true);
+  }
+
+  private Behavior<Command> toSystem(ToSystem m, boolean mayLookUp) {
+    if (mayLookUp && lookUp(m.systemId(), m)) return this;
     ActorRef<SystemActor.Command> system = systems.get(m.systemId());
     if (restarting.contains(m.systemId())) {
       if (m.command() instanceof SystemActor.Connect c) {
@@ -324,6 +483,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
       system.tell(m.command());
     } else if (m.command() instanceof SystemActor.Connect c) {
       c.replyTo().tell(new SystemActor.UnknownSystem());
+    } else if (m.command() instanceof SystemActor.FromCluster f) {
+      f.command().refuse(settings.nodeId()); // a node that does not know the system has no client of it
     }
     return this;
   }

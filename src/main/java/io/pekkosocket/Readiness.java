@@ -23,4 +23,14 @@ public final class Readiness {
   void draining() {
     state = "draining";
   }
+
+  /** Cluster mode: bound, not yet Up in the cluster with the registry. */
+  void joining() {
+    state = "joining";
+  }
+
+  /** Cluster mode: this node will not serve (another node has its node-id); it is stopping. */
+  void failed() {
+    state = "refused by the cluster";
+  }
 }

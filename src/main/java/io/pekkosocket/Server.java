@@ -18,6 +18,7 @@ import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.registry.SystemStore;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -43,9 +44,11 @@ public final class Server {
   /** The listener of {@code socket.metrics.port}; null when /metrics is served on the API port. */
   private final ServerBinding metricsBinding;
   private final Settings settings;
+  private final Readiness readiness;
 
   private Server(ActorSystem<Guardian.Command> system, ServerBinding binding, ServerBinding metricsBinding,
-      Settings settings) {
+      Settings settings, Readiness readiness) {
+    this.readiness = readiness;
     this.system = system;
     this.binding = binding;
     this.metricsBinding = metricsBinding;
@@ -95,9 +98,17 @@ public final class Server {
     Sessions sessions = new Sessions(new ResumeTokens(), settings.resumeWindow(), settings.resumeBuffer(),
         settings.detachedSessions());
     metrics.sessions(sessions::detached);
+    Map<String, SystemStore.Keys> storedKeys;
+    try {
+      storedKeys = store.loadKeys();
+    } catch (SystemStore.StoreException e) {
+      log.error(e.getMessage());
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Void> clusterReady = settings.cluster().enabled() ? new CompletableFuture<>() : null;
     ActorSystem<Guardian.Command> system = ActorSystem.create(
-        Guardian.create(settings, store, registered, keys, sessions, metrics, faults, admission), "pekko-socket",
-        config);
+        Guardian.create(settings, store, registered, storedKeys, keys, sessions, metrics, faults, admission,
+            clusterReady), Settings.Cluster.SYSTEM_NAME, config);
     system.getWhenTerminated().thenRun(store::close);
     Readiness readiness = new Readiness();
     ObjectMapper mapper = new ObjectMapper();
@@ -121,17 +132,39 @@ public final class Server {
           // only a server that is really serving (bound) publishes its admin token: a second instance started by
           // mistake on the same data dir fails to bind and leaves the running server's file alone
           if (settings.jwtSecret().isEmpty()) publishAdminToken(settings, secret);
-          readiness.ready();
           addDrain(system, bindings, readiness, settings, metrics);
+          if (clusterReady == null) {
+            readiness.ready();
+          } else {
+            // ready once Up in the cluster with the registry, and the only node with this node-id
+            readiness.joining();
+            clusterReady.whenComplete((ok, failure) -> {
+              if (failure == null) {
+                readiness.ready();
+              } else {
+                log.error("not joining the cluster: {}; stopping", failure.getMessage());
+                readiness.failed();
+                CoordinatedShutdown.get(system).run(DUPLICATE_NODE_ID);
+              }
+            });
+          }
           log.info("pekko-socket listening on {}", bindings.get(0).localAddress());
           if (metricsApart) log.info("/metrics and /health on {}", bindings.get(1).localAddress());
-          return new Server(system, bindings.get(0), metricsApart ? bindings.get(1) : null, settings);
+          return new Server(system, bindings.get(0), metricsApart ? bindings.get(1) : null, settings, readiness);
         })
         .exceptionally(e -> {
           system.terminate();
           throw e instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(e);
         });
   }
+
+  /** The shutdown reason of a node that found another node with its node-id: exit status 3. */
+  public static final CoordinatedShutdown.Reason DUPLICATE_NODE_ID = new CoordinatedShutdown.Reason() {
+    @Override
+    public String toString() {
+      return "DuplicateNodeId";
+    }
+  };
 
   /** Binds one listener on {@code socket.http.host}; a failure is logged and fails the stage naming the address. */
   private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Route route) {
@@ -164,7 +197,24 @@ public final class Server {
     }
     // the client's address, needed by the per-address handshake limit (Pekko's default is off)
     if (settings.handshakesPerAddress() > 0) derived.put("pekko.http.server.remote-address-attribute", "on");
+    if (settings.cluster().enabled()) clusterConfig(settings, derived);
     return ConfigFactory.parseMap(derived).withFallback(baseConfig);
+  }
+
+  /** Cluster mode's Pekko settings, from the socket.cluster keys (socket-defaults.conf has the fixed ones). */
+  private static void clusterConfig(Settings settings, java.util.Map<String, Object> derived) {
+    Settings.Cluster c = settings.cluster();
+    derived.put("pekko.actor.provider", "cluster");
+    derived.put("pekko.remote.artery.canonical.hostname", c.host());
+    derived.put("pekko.remote.artery.canonical.port", c.port());
+    derived.put("pekko.cluster.seed-nodes", c.seedNodes());
+    derived.put("pekko.cluster.roles", List.of(Settings.Cluster.role(settings.nodeId())));
+    // the largest push the API accepts is encoded whole into one message to each node
+    long largest = Math.max(settings.maxBody(), settings.outboundBytes());
+    long frame = Math.max(256 * 1024, 2 * largest + 64 * 1024);
+    derived.put("pekko.remote.artery.advanced.maximum-frame-size", frame + "b");
+    // the node's own drain (1012 to its clients, their leaves to the other nodes) runs before it leaves the cluster
+    derived.put("pekko.cluster.run-coordinated-shutdown-when-down", "on");
   }
 
   /**
@@ -281,6 +331,11 @@ public final class Server {
 
   public Settings settings() {
     return settings;
+  }
+
+  /** Whether /health/ready answers 200 (tests: cluster nodes become ready once Up with the registry). */
+  public boolean ready() {
+    return readiness.isReady();
   }
 
   /** Runs the coordinated shutdown and waits for it (tests; never from an actor). */

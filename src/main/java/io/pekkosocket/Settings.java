@@ -64,7 +64,45 @@ public record Settings(
     int resumeBuffer,
     int detachedSessions,
     // batch (issue 13)
-    int maxBatch) {
+    int maxBatch,
+    // cluster mode (issue 12)
+    Cluster cluster) {
+
+  /**
+   * Cluster mode: whether it is on, this node's cluster address, the seed nodes (normalised to full
+   * {@code pekko://pekko-socket@host:port} addresses) and the deadline of answers gathered from other nodes.
+   */
+  public record Cluster(boolean enabled, String host, int port, List<String> seedNodes, Duration gatherTimeout) {
+    /** The actor system's name: part of every node's address, so the same on every node. */
+    public static final String SYSTEM_NAME = "pekko-socket";
+
+    /** The cluster role that carries a node's tag ({@code socket.node-id}). */
+    public static String role(String nodeId) {
+      return "socket-node-" + nodeId;
+    }
+
+    static Cluster from(Config s) {
+      List<String> seeds = new java.util.ArrayList<>();
+      for (String seed : s.getStringList("cluster.seed-nodes")) {
+        String t = seed.strip();
+        if (t.isEmpty()) continue;
+        if (t.startsWith("pekko://")) {
+          if (!t.startsWith("pekko://" + SYSTEM_NAME + "@")) {
+            throw new InvalidSetting("socket.cluster.seed-nodes", "[\"" + t + "\"]",
+                "a full address must name the actor system " + SYSTEM_NAME + " (pekko://" + SYSTEM_NAME + "@host:port)");
+          }
+          seeds.add(t);
+        } else if (t.matches("[A-Za-z0-9.\\-]+:[0-9]{1,5}") || t.matches("\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5}")) {
+          seeds.add("pekko://" + SYSTEM_NAME + "@" + t);
+        } else {
+          throw new InvalidSetting("socket.cluster.seed-nodes", "[\"" + t + "\"]",
+              "each seed must be host:port (the seed's socket.cluster.port) or pekko://" + SYSTEM_NAME + "@host:port");
+        }
+      }
+      return new Cluster(s.getBoolean("cluster.enabled"), s.getString("cluster.host"), s.getInt("cluster.port"),
+          List.copyOf(seeds), s.getDuration("cluster.gather-timeout"));
+    }
+  }
 
   /**
    * Environment variables and the keys they set: every key's name by the rule ({@link ConfigKeys#envName}), and the
@@ -143,7 +181,8 @@ public record Settings(
         s.getDuration("ws.resume-window"),
         s.getInt("ws.resume-buffer"),
         s.getInt("limits.detached-sessions"),
-        s.getInt("api.max-batch"));
+        s.getInt("api.max-batch"),
+        Cluster.from(s));
     settings.check();
     return settings;
   }
@@ -180,8 +219,20 @@ public record Settings(
   private void check() {
     atLeast("socket.http.port", port, 0);
     if (port > 65535) throw new InvalidSetting("socket.http.port", port, "must be a TCP port (0-65535)");
-    if (!nodeId.matches("[A-Za-z0-9]+")) {
-      throw new InvalidSetting("socket.node-id", "\"" + nodeId + "\"", "must be letters and digits");
+    if (!nodeId.matches("[A-Za-z0-9]{1,32}")) {
+      throw new InvalidSetting("socket.node-id", "\"" + nodeId + "\"", "must be 1 to 32 letters and digits");
+    }
+    if (cluster.port() < 0 || cluster.port() > 65535) {
+      throw new InvalidSetting("socket.cluster.port", cluster.port(), "must be a TCP port (0-65535)");
+    }
+    positive("socket.cluster.gather-timeout", cluster.gatherTimeout());
+    if (cluster.gatherTimeout().compareTo(askTimeout) >= 0) {
+      throw new InvalidSetting("socket.cluster.gather-timeout", human(cluster.gatherTimeout()),
+          "must be below socket.api.ask-timeout (" + human(askTimeout) + "): a gathered answer must come before the "
+          + "call's deadline");
+    }
+    if (cluster.enabled() && cluster.host().isBlank()) {
+      throw new InvalidSetting("socket.cluster.host", "\"\"", "must be this node's address for the other nodes");
     }
     atLeast("socket.api.max-body", maxBody, 1);
     positive("socket.api.ask-timeout", askTimeout);

@@ -56,6 +56,13 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
    */
   public record Answer<T>(T message, ActorRef<T> replyTo) implements Command {}
 
+  /**
+   * Cluster mode: a frame of the group's sequence (encoded by the sequencer or the node that took the call) for this
+   * node's members; with {@code countTo}, how many accepted it is told there as {@code node}'s count.
+   */
+  public record Fan(String text, ActorRef<io.pekkosocket.cluster.Wire.Count> countTo, String node)
+      implements Command {}
+
   /** Test and metrics view of the members, in join order. */
   public record GetMembers(ActorRef<List<String>> replyTo) implements Command {}
 
@@ -100,6 +107,7 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
         .onMessage(Leave.class, this::onLeave)
         .onMessage(Send.class, this::onSend)
         .onMessage(Answer.class, this::onAnswer)
+        .onMessage(Fan.class, this::onFan)
         .onMessage(GetMembers.class, this::onGetMembers)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .build();
@@ -133,6 +141,12 @@ public final class GroupActor extends AbstractBehavior<GroupActor.Command> {
     String messageId = Ids.newMessageId();
     int delivered = fanOut(encoder.push(messageId, m.push()));
     m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));
+    return this;
+  }
+
+  private Behavior<Command> onFan(Fan m) {
+    int delivered = fanOut(m.text());
+    if (m.countTo() != null) m.countTo().tell(new io.pekkosocket.cluster.Wire.Count(m.node(), delivered));
     return this;
   }
 

@@ -2,6 +2,8 @@ package io.pekkosocket.actors;
 
 import io.pekkosocket.wire.CloseCode;
 import io.pekkosocket.Settings;
+import io.pekkosocket.cluster.ClusterNode;
+import io.pekkosocket.cluster.Wire;
 import io.pekkosocket.ops.Faults;
 import io.pekkosocket.ops.Metrics;
 import io.pekkosocket.wire.ApiResult;
@@ -129,6 +131,11 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   public record CloseClient(String clientId, Deadline deadline, ActorRef<ApiResult<ApiResult.Empty>> replyTo)
       implements ApiCommand<ApiResult.Empty> {}
 
+  // ---- cluster mode ----
+
+  /** A command from another node, or from a group's sequencer (cluster mode): see {@link Wire.ToNode}. */
+  public record FromCluster(Wire.ToNode command) implements Command {}
+
   // ---- operations ----
 
   /**
@@ -190,6 +197,11 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
      * been sent everything until they have arrived, so it is not asked whether it is idle while any is on its way.
      */
     int routed;
+    /** Cluster mode: each member's join (its place in the group's sequence, and its attributes). */
+    final Map<String, Joined> joined = new HashMap<>();
+    /** Cluster mode: the last point of the group's sequence applied here. */
+    int epoch;
+    long seq;
 
     Group(ActorRef<GroupActor.Command> ref) {
       this.ref = ref;
@@ -204,6 +216,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     }
   }
 
+  /** Where a member joined its group's sequence, and with which attributes (cluster mode). */
+  private record Joined(int epoch, long seq, String userId, String extend) {}
+
   /** Child actors spawned and not yet terminated (both kinds are watched), for {@link GetStats}. */
   private int clientActors;
   private int groupActors;
@@ -214,6 +229,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private final Sessions sessions;
   private final Metrics metrics;
   private final Faults faults;
+  /** Cluster mode: this node's part in it; null on a single node. */
+  private final ClusterNode cluster;
   private final java.util.ArrayDeque<Client> toDrain = new java.util.ArrayDeque<>();
   private int drainBatch;
   private Drain drain;
@@ -230,15 +247,22 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
    */
   public static Behavior<Command> create(String systemId, Settings settings, Sessions sessions, Metrics metrics,
       Faults faults) {
+    return create(systemId, settings, sessions, metrics, faults, null);
+  }
+
+  /** As above; in cluster mode with this node's {@link ClusterNode}. */
+  public static Behavior<Command> create(String systemId, Settings settings, Sessions sessions, Metrics metrics,
+      Faults faults, ClusterNode cluster) {
     return Behaviors.withMdc(Command.class, Map.of("systemId", systemId),
         Behaviors.supervise(Behaviors.<Command>setup(ctx ->
-                new SystemActor(ctx, systemId, settings, sessions, metrics, faults)))
+                new SystemActor(ctx, systemId, settings, sessions, metrics, faults, cluster)))
             .onFailure(Exception.class, SupervisorStrategy.resume()));
   }
 
   private SystemActor(ActorContext<Command> ctx, String systemId, Settings settings, Sessions sessions,
-      Metrics metrics, Faults faults) {
+      Metrics metrics, Faults faults, ClusterNode cluster) {
     super(ctx);
+    this.cluster = cluster;
     this.sessions = sessions;
     this.metrics = metrics;
     this.faults = faults;
@@ -274,6 +298,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(FromCluster.class, this::onFromCluster)
         .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
@@ -323,7 +348,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     Client c = clients.remove(m.clientId());
     if (c != null) {
       for (String groupName : c.groups) {
-        leaveGroup(groupName, m.clientId(), m.userId(), m.extend(), !draining);
+        if (cluster != null) leaveClusterGroup(groupName, m.clientId());
+        else leaveGroup(groupName, m.clientId(), m.userId(), m.extend(), !draining);
       }
       c.ref.tell(ClientActor.Release.INSTANCE);
     }
@@ -339,7 +365,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     Client c = clients.remove(m.clientId());
     if (c == null) return this;
     for (String groupName : c.groups) {
-      leaveGroup(groupName, m.clientId(), null, null, !draining);
+      if (cluster != null) leaveClusterGroup(groupName, m.clientId());
+      else leaveGroup(groupName, m.clientId(), null, null, !draining);
     }
     return this;
   }
@@ -543,7 +570,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     for (String clientId : g.members()) {
       Client c = clients.get(clientId);
       if (c == null) continue;
-      c.groups.remove(m.groupName());
+      if (cluster == null) c.groups.remove(m.groupName()); // in cluster mode its end tells the sequencer it left
       c.leaving = true;
       c.ref.tell(new ClientActor.Close(CloseCode.INTERNAL_ERROR, "internal error"));
     }
@@ -559,7 +586,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private Group spawnGroup(String groupName) {
     ActorRef<GroupActor.Command> ref = getContext().spawn(
-        GroupActor.create(systemId, encoder, settings.membershipNotices(), faults), "g-" + (++groupSeq));
+        GroupActor.create(systemId, encoder, cluster == null && settings.membershipNotices(), faults),
+        "g-" + (++groupSeq));
     getContext().watchWith(ref, new GroupTerminated(groupName, ref));
     groupActors++;
     metrics.groupStarted();
@@ -612,5 +640,206 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     g.ref().tell(GroupActor.Stop.INSTANCE);
     metrics.groupStopped();
     return this;
+  }
+
+  // ---- cluster mode: commands from other nodes and from group sequencers (docs/ARCHITECTURE.md "Cluster mode") ----
+
+  private Behavior<Command> onFromCluster(FromCluster m) {
+    Wire.ToNode command = m.command();
+    if (command instanceof Wire.Deliver d) onDeliver(d);
+    else if (command instanceof Wire.Offer o) onOffer(o);
+    else if (command instanceof Wire.SystemPush p) onSystemPush(p);
+    else if (command instanceof Wire.Close c) onClusterClose(c);
+    else if (command instanceof Wire.Bind b) onClusterBind(b);
+    else if (command instanceof Wire.Unbind u) onClusterUnbind(u);
+    else if (command instanceof Wire.ListMembers l) onListMembers(l);
+    else if (command instanceof Wire.Report r) onReport(r);
+    return this;
+  }
+
+  private String tag() {
+    return cluster == null ? settings.nodeId() : cluster.tag();
+  }
+
+  /** A push for clients of this node; the frame of each is the template's with that client's messageId. */
+  private void onOffer(Wire.Offer m) {
+    Frame.PerRecipient frames = null;
+    int delivered = 0;
+    for (int i = 0; i < m.clientIds().size(); i++) {
+      Client c = clients.get(m.clientIds().get(i));
+      if (c == null) continue;
+      String messageId = m.messageIds().get(i);
+      Frame frame;
+      if (messageId.equals(m.templateMessageId())) {
+        frame = Frame.text(m.text());
+      } else {
+        if (frames == null) frames = new Frame.PerRecipient(m.text(), m.templateMessageId());
+        frame = frames.frame(messageId);
+      }
+      if (c.queue.offer(frame)) delivered++;
+    }
+    m.replyTo().tell(new Wire.Count(tag(), delivered));
+  }
+
+  private void onSystemPush(Wire.SystemPush m) {
+    Frame frame = Frame.text(m.text());
+    int delivered = 0;
+    for (Client c : clients.values()) {
+      if (c.queue.offer(frame)) delivered++;
+    }
+    m.replyTo().tell(new Wire.Count(tag(), delivered));
+  }
+
+  private void onClusterClose(Wire.Close m) {
+    Client c = clients.get(m.clientId());
+    boolean found = c != null && !c.leaving;
+    if (found) {
+      c.leaving = true;
+      c.ref.tell(new ClientActor.Close(CloseCode.NORMAL, "closed by server"));
+    }
+    m.replyTo().tell(new Wire.Count(tag(), found ? 1 : 0));
+  }
+
+  /**
+   * A bind of a client of this node: checked here (its limit), decided by the group's sequencer, which sends the join
+   * back in the group's sequence; the answer rides with it, so it comes once the joiner's 1001 is queued.
+   */
+  private void onClusterBind(Wire.Bind m) {
+    Client c = clients.get(m.clientId());
+    if (c == null || c.leaving) {
+      m.replyTo().tell(new Wire.Ack(tag(), null)); // as on one node: an unknown client's bind is a no-op
+      return;
+    }
+    if (!c.groups.contains(m.group()) && c.groups.size() >= settings.maxGroupsPerClient()) {
+      m.replyTo().tell(new Wire.Ack(tag(), "too many groups for this client (limit "
+          + settings.maxGroupsPerClient() + ")"));
+      return;
+    }
+    c.groups.add(m.group());
+    cluster.sequencer(systemId, m.group()).tell(new Wire.Join(systemId, m.group(), m.clientId(), tag(),
+        m.userId(), m.extend(), cluster.router(), m.replyTo()));
+  }
+
+  private void onClusterUnbind(Wire.Unbind m) {
+    Client c = clients.get(m.clientId());
+    if (c == null || !c.groups.remove(m.group())) {
+      m.replyTo().tell(new Wire.Ack(tag(), null));
+      return;
+    }
+    cluster.sequencer(systemId, m.group()).tell(new Wire.Leave(systemId, m.group(), m.clientId(), cluster.router(),
+        m.replyTo()));
+  }
+
+  /** A client of this node whose connection ended leaves its group: here at once, and at the sequencer. */
+  private void leaveClusterGroup(String groupName, String clientId) {
+    cluster.sequencer(systemId, groupName).tell(new Wire.Leave(systemId, groupName, clientId, cluster.router(),
+        null));
+    Group g = groups.get(groupName);
+    if (g == null || !g.members().remove(clientId)) return;
+    g.joined.remove(clientId);
+    g.ref().tell(new GroupActor.Leave(clientId, null, null, false));
+    askIfIdle(groupName, g);
+  }
+
+  private void onListMembers(Wire.ListMembers m) {
+    Map<String, List<Wire.Position>> out = new LinkedHashMap<>();
+    if (m.group() != null) {
+      Group g = groups.get(m.group());
+      if (g != null) out.put(m.group(), positions(g));
+    } else {
+      groups.forEach((name, g) -> {
+        List<Wire.Position> p = positions(g);
+        if (!p.isEmpty()) out.put(name, p);
+      });
+    }
+    m.replyTo().tell(new Wire.Members(tag(), out));
+  }
+
+  private List<Wire.Position> positions(Group g) {
+    List<Wire.Position> out = new java.util.ArrayList<>(g.members().size());
+    for (String id : present(g.members())) {
+      Joined j = g.joined.get(id);
+      out.add(new Wire.Position(id, j.epoch(), j.seq()));
+    }
+    return out;
+  }
+
+  private void onReport(Wire.Report m) {
+    Group g = groups.get(m.group());
+    if (g == null) {
+      m.replyTo().tell(new Wire.Reported(tag(), cluster.router(), 0, 0, List.of()));
+      return;
+    }
+    List<Wire.Member> members = new java.util.ArrayList<>(g.members().size());
+    for (String id : g.members()) {
+      Joined j = g.joined.get(id);
+      members.add(new Wire.Member(id, j.userId(), j.extend(), j.epoch(), j.seq()));
+    }
+    m.replyTo().tell(new Wire.Reported(tag(), cluster.router(), g.epoch, g.seq, members));
+  }
+
+  /**
+   * The next point of a group's sequence, applied in order: joins and leaves of this node's clients, then frames to
+   * this node's members through the group's actor (which counts a push for its tally). A point at or before the
+   * last one applied (a late frame of a sequencer that has since been started again) is dropped.
+   */
+  private void onDeliver(Wire.Deliver d) {
+    Group g = groups.get(d.group());
+    if (d.ops().isEmpty()) { // an answer only: after everything sent to the group before it
+      answer(g, d.ackTo());
+      return;
+    }
+    if (g != null && (d.epoch() < g.epoch || (d.epoch() == g.epoch && d.seq() <= g.seq))) {
+      metrics.clusterStaleFrames();
+      if (d.countTo() != null) d.countTo().tell(new Wire.Count(tag(), 0));
+      return;
+    }
+    boolean counted = false;
+    for (Wire.Op op : d.ops()) {
+      switch (op.kind()) {
+        case JOIN -> {
+          Client c = clients.get(op.clientId());
+          if (c == null || c.leaving || !c.groups.contains(d.group())) break;
+          if (g == null) {
+            g = spawnGroup(d.group());
+            groups.put(d.group(), g);
+          }
+          Joined was = g.joined.get(op.clientId());
+          g.joined.put(op.clientId(), was == null ? new Joined(d.epoch(), d.seq(), op.userId(), op.extend())
+              : new Joined(was.epoch(), was.seq(), op.userId(), op.extend()));
+          if (g.members().add(op.clientId())) g.ref().tell(new GroupActor.Join(op.clientId(), c.queue, null, null));
+        }
+        case LEAVE -> {
+          if (g != null && g.members().remove(op.clientId())) {
+            g.joined.remove(op.clientId());
+            g.ref().tell(new GroupActor.Leave(op.clientId(), null, null, false));
+          }
+        }
+        case NOTICE -> {
+          if (g != null && !draining && !g.members().isEmpty()) g.ref().tell(new GroupActor.Fan(op.text(), null, tag()));
+        }
+        case PUSH -> {
+          if (g != null && !g.members().isEmpty() && d.countTo() != null) {
+            g.ref().tell(new GroupActor.Fan(op.text(), d.countTo(), tag()));
+            counted = true;
+          }
+        }
+      }
+    }
+    if (d.countTo() != null && !counted) d.countTo().tell(new Wire.Count(tag(), 0));
+    if (g != null) {
+      g.epoch = d.epoch();
+      g.seq = d.seq();
+    }
+    answer(g, d.ackTo());
+    if (g != null && g.members().isEmpty()) askIfIdle(d.group(), g);
+  }
+
+  /** Answers a bind or unbind once the group has queued what it was sent before (at once when no group is here). */
+  private void answer(Group g, ActorRef<Wire.Ack> ackTo) {
+    if (ackTo == null) return;
+    Wire.Ack ack = new Wire.Ack(tag(), null);
+    if (g != null) g.ref().tell(new GroupActor.Answer<>(ack, ackTo));
+    else ackTo.tell(ack);
   }
 }

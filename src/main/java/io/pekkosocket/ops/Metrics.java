@@ -171,4 +171,43 @@ public final class Metrics implements FrameCounters {
   public String scrape() {
     return registry.scrape();
   }
+
+  // ---- cluster mode ----
+
+  /** The nodes this node routes to ({@code socket_cluster_members}) and those unreachable now. */
+  public void clusterView(java.util.function.IntSupplier members, java.util.function.IntSupplier unreachable) {
+    Gauge.builder("socket_cluster_members", members, d -> d.getAsInt()).strongReference(true)
+        .description("Cluster nodes serving (Up), this one included").register(registry);
+    Gauge.builder("socket_cluster_unreachable", unreachable, d -> d.getAsInt()).strongReference(true)
+        .description("Cluster nodes this node cannot reach now").register(registry);
+  }
+
+  /**
+   * A call that waited for other nodes ended after {@code nanos}; {@code partial} when some node did not answer
+   * ({@code socket_cluster_remote_seconds{operation}}, {@code socket_cluster_partial_answers_total{operation}}).
+   */
+  public void clusterGathered(String operation, long nanos, boolean partial) {
+    timers.computeIfAbsent("cluster " + operation, key -> Timer.builder("socket_cluster_remote_seconds")
+        .tag("operation", operation).description("Calls that waited for other nodes, by operation")
+        .publishPercentiles(0.5, 0.99).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    if (partial) {
+      counters.computeIfAbsent("partial " + operation, key -> Counter.builder("socket_cluster_partial_answers_total")
+          .tag("operation", operation).description("Answers with missingNodes: some node did not answer in time")
+          .register(registry)).increment();
+    }
+  }
+
+  /** A clientId named a node that is not in the cluster (crafted, or a node that left): nothing was sent. */
+  public void clusterUnknownTag() {
+    counters.computeIfAbsent("unknown tag", key -> Counter.builder("socket_cluster_unknown_tag_total")
+        .description("Calls naming a clientId of no current node (answered at once, nothing sent)")
+        .register(registry)).increment();
+  }
+
+  /** A late frame of an earlier incarnation of a group's sequencer was dropped. */
+  public void clusterStaleFrames() {
+    counters.computeIfAbsent("stale", key -> Counter.builder("socket_cluster_stale_frames_total")
+        .description("Group frames dropped because a newer sequence of their group was applied already")
+        .register(registry)).increment();
+  }
 }

@@ -38,16 +38,19 @@ public final class SystemStore implements AutoCloseable {
     }
   }
 
-  /** A system's keys as stored; {@code previous} is null when there is none. Never printed with the keys. */
-  public record Keys(String systemId, String current, String previous, long previousUntilMillis) {
+  /**
+   * A system's keys as stored; {@code previous} is null when there is none; {@code version} orders settings of the
+   * keys (the newest wins across a cluster). Never printed with the keys.
+   */
+  public record Keys(String systemId, String current, String previous, long previousUntilMillis, long version) {
     @Override
     public String toString() {
       return "Keys[" + systemId + ", previous until " + previousUntilMillis + "]";
     }
   }
 
-  /** The schema's version (PRAGMA user_version): 0 before issue 9, 1 with the key columns. */
-  private static final int SCHEMA = 1;
+  /** The schema's version (PRAGMA user_version): 0 before issue 9, 1 with the key columns, 2 with key_version. */
+  private static final int SCHEMA = 2;
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
   private final Path file;
@@ -109,9 +112,13 @@ public final class SystemStore implements AutoCloseable {
     if (version >= SCHEMA) return;
     db.setAutoCommit(false);
     try {
-      st.execute("ALTER TABLE systems ADD COLUMN signing_key TEXT");
-      st.execute("ALTER TABLE systems ADD COLUMN previous_key TEXT");
-      st.execute("ALTER TABLE systems ADD COLUMN previous_until INTEGER NOT NULL DEFAULT 0");
+      if (version < 1) {
+        st.execute("ALTER TABLE systems ADD COLUMN signing_key TEXT");
+        st.execute("ALTER TABLE systems ADD COLUMN previous_key TEXT");
+        st.execute("ALTER TABLE systems ADD COLUMN previous_until INTEGER NOT NULL DEFAULT 0");
+      }
+      // when the signing key was last set (ms): in cluster mode the newest setting wins on every node
+      st.execute("ALTER TABLE systems ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0");
       st.execute("PRAGMA user_version = " + SCHEMA);
       db.commit();
     } catch (SQLException e) {
@@ -147,10 +154,12 @@ public final class SystemStore implements AutoCloseable {
   public synchronized Map<String, Keys> loadKeys() throws StoreException {
     try (Statement st = db.createStatement();
          ResultSet rs = st.executeQuery(
-             "SELECT system_id, signing_key, previous_key, previous_until FROM systems WHERE signing_key IS NOT NULL")) {
+             "SELECT system_id, signing_key, previous_key, previous_until, key_version FROM systems "
+                 + "WHERE signing_key IS NOT NULL")) {
       Map<String, Keys> out = new HashMap<>();
       while (rs.next()) {
-        out.put(rs.getString(1), new Keys(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4)));
+        out.put(rs.getString(1),
+            new Keys(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5)));
       }
       return out;
     } catch (SQLException e) {
@@ -167,19 +176,40 @@ public final class SystemStore implements AutoCloseable {
       throws SQLException {
     long until = nowMillis + graceMillis;
     try (PreparedStatement ps = db.prepareStatement("UPDATE systems SET previous_key = signing_key, "
-        + "previous_until = CASE WHEN signing_key IS NULL THEN 0 ELSE ? END, signing_key = ? WHERE system_id = ?")) {
+        + "previous_until = CASE WHEN signing_key IS NULL THEN 0 ELSE ? END, signing_key = ?, "
+        + "key_version = MAX(key_version + 1, ?) WHERE system_id = ?")) {
       ps.setLong(1, until);
       ps.setString(2, key);
-      ps.setString(3, systemId);
+      ps.setLong(3, nowMillis);
+      ps.setString(4, systemId);
       if (ps.executeUpdate() != 1) return null;
     }
     try (PreparedStatement ps = db.prepareStatement(
-        "SELECT signing_key, previous_key, previous_until FROM systems WHERE system_id = ?")) {
+        "SELECT signing_key, previous_key, previous_until, key_version FROM systems WHERE system_id = ?")) {
       ps.setString(1, systemId);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return new Keys(systemId, rs.getString(1), rs.getString(2), rs.getLong(3));
+        return new Keys(systemId, rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4));
       }
+    }
+  }
+
+  /**
+   * Cluster mode: stores a system learned from another node, with its keys when it has some ({@code keys} may be
+   * null), unless this store holds newer keys already. Blocks until the write is synced.
+   */
+  public synchronized void mirror(String systemId, Keys keys) throws SQLException {
+    insert(systemId);
+    if (keys == null || keys.current() == null) return;
+    try (PreparedStatement ps = db.prepareStatement("UPDATE systems SET signing_key = ?, previous_key = ?, "
+        + "previous_until = ?, key_version = ? WHERE system_id = ? AND key_version < ?")) {
+      ps.setString(1, keys.current());
+      ps.setString(2, keys.previous());
+      ps.setLong(3, keys.previousUntilMillis());
+      ps.setLong(4, keys.version());
+      ps.setString(5, systemId);
+      ps.setLong(6, keys.version());
+      ps.executeUpdate();
     }
   }
 

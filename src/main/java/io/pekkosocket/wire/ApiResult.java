@@ -2,6 +2,7 @@ package io.pekkosocket.wire;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonValue;
@@ -15,8 +16,30 @@ import java.util.Map;
  * write it. Actors answer API commands with the type their command declares ({@code api/Operation}), so callers,
  * tests and a later cluster merge read {@code data()} without casts.
  */
-@JsonPropertyOrder({"code", "msg", "data"})
-public record ApiResult<T>(int code, String msg, @JsonIgnore T data) {
+@JsonPropertyOrder({"code", "msg", "data", "partial", "missingNodes"})
+public record ApiResult<T>(int code, String msg, @JsonIgnore T data,
+    @JsonInclude(JsonInclude.Include.NON_NULL) List<String> missingNodes) {
+
+  /** An answer every node contributed to (the only kind on a single node). */
+  public ApiResult(int code, String msg, T data) {
+    this(code, msg, data, null);
+  }
+
+  /**
+   * Cluster mode: this answer without the part of the nodes named (they did not answer in time): written with
+   * {@code "partial":true,"missingNodes":[…]} after {@code data}. No nodes: this answer, unchanged.
+   */
+  public ApiResult<T> missing(List<String> nodes) {
+    return nodes == null || nodes.isEmpty() ? this : new ApiResult<>(code, msg, data, List.copyOf(nodes));
+  }
+
+  /** {@code true} when some node's part is missing; absent otherwise. */
+  @JsonProperty("partial")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public Boolean partial() {
+    return missingNodes == null ? null : Boolean.TRUE;
+  }
+
   public static final String SUCCESS = "success";
   public static final String NO_SYSTEM_ID = "系统ID不能为空";
   public static final String UNKNOWN_SYSTEM = "系统ID无效";

@@ -68,15 +68,15 @@ class SystemStoreTest {
       assertEquals(List.of("old"), store.loadAll());
       assertEquals(Map.of(), store.loadKeys());
       SystemStore.Keys keys = store.rotateKey("old", "key-1", 1000, 5000);
-      assertEquals(new SystemStore.Keys("old", "key-1", null, 0), keys);
-      assertEquals(new SystemStore.Keys("old", "key-2", "key-1", 7000), store.rotateKey("old", "key-2", 2000, 5000));
+      assertEquals(new SystemStore.Keys("old", "key-1", null, 0, 1000), keys);
+      assertEquals(new SystemStore.Keys("old", "key-2", "key-1", 7000, 2000), store.rotateKey("old", "key-2", 2000, 5000));
       assertNull(store.rotateKey("nobody", "key-3", 2000, 5000));
       for (String name : List.of("systems.db", "systems.db-wal", "systems.db-shm")) {
         assertEquals("rw-------", mode(dir.resolve(name)), name);
       }
     }
     try (SystemStore again = SystemStore.open(dir)) {
-      assertEquals(Map.of("old", new SystemStore.Keys("old", "key-2", "key-1", 7000)), again.loadKeys());
+      assertEquals(Map.of("old", new SystemStore.Keys("old", "key-2", "key-1", 7000, 2000)), again.loadKeys());
       assertTrue(again.insert("new"));
       assertEquals(List.of("old", "new"), again.loadAll());
     }
