@@ -53,7 +53,8 @@ class ConfigKeysTest {
     assertTrue(ConfigKeys.KEYS.contains("socket.ws.outbound-buffer.frames"));
     assertTrue(ConfigKeys.KEYS.contains("socket.metrics.port"), "a null default is a key too");
     assertTrue(ConfigKeys.KEYS.stream().noneMatch(k -> k.startsWith("socket.blocking-dispatcher")));
-    assertEquals(Set.of("socket.systems", "socket.ws.allowed-origins"), ConfigKeys.LIST_KEYS);
+    assertEquals(Set.of("socket.systems", "socket.ws.allowed-origins", "socket.cluster.seed-nodes"),
+        ConfigKeys.LIST_KEYS);
   }
 
   /** Every name of today's Settings.ENV (before issue 9) still sets the same key. */

@@ -199,6 +199,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     int routed;
     /** Cluster mode: each member's join (its place in the group's sequence, and its attributes). */
     final Map<String, Joined> joined = new HashMap<>();
+    /** Cluster mode: every member of the group on any node (clientId to its attributes), as the sequence says. */
+    final Map<String, Joined> directory = new LinkedHashMap<>();
     /** Cluster mode: the last point of the group's sequence applied here. */
     int epoch;
     long seq;
@@ -767,7 +769,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   private void onReport(Wire.Report m) {
     Group g = groups.get(m.group());
     if (g == null) {
-      m.replyTo().tell(new Wire.Reported(tag(), cluster.router(), 0, 0, List.of()));
+      m.replyTo().tell(new Wire.Reported(tag(), cluster.router(), 0, 0, List.of(), List.of()));
       return;
     }
     List<Wire.Member> members = new java.util.ArrayList<>(g.members().size());
@@ -775,7 +777,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       Joined j = g.joined.get(id);
       members.add(new Wire.Member(id, j.userId(), j.extend(), j.epoch(), j.seq()));
     }
-    m.replyTo().tell(new Wire.Reported(tag(), cluster.router(), g.epoch, g.seq, members));
+    List<Wire.Member> directory = new java.util.ArrayList<>(g.directory.size());
+    g.directory.forEach((id, j) -> directory.add(new Wire.Member(id, j.userId(), j.extend(), j.epoch(), j.seq())));
+    m.replyTo().tell(new Wire.Reported(tag(), cluster.router(), g.epoch, g.seq, members, directory));
   }
 
   /**
@@ -799,10 +803,16 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       switch (op.kind()) {
         case JOIN -> {
           Client c = clients.get(op.clientId());
+          if (g != null) {
+            Joined was = g.directory.get(op.clientId());
+            g.directory.put(op.clientId(), was == null ? new Joined(d.epoch(), d.seq(), op.userId(), op.extend())
+                : new Joined(was.epoch(), was.seq(), op.userId(), op.extend()));
+          }
           if (c == null || c.leaving || !c.groups.contains(d.group())) break;
           if (g == null) {
             g = spawnGroup(d.group());
             groups.put(d.group(), g);
+            g.directory.put(op.clientId(), new Joined(d.epoch(), d.seq(), op.userId(), op.extend()));
           }
           Joined was = g.joined.get(op.clientId());
           g.joined.put(op.clientId(), was == null ? new Joined(d.epoch(), d.seq(), op.userId(), op.extend())
@@ -810,6 +820,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
           if (g.members().add(op.clientId())) g.ref().tell(new GroupActor.Join(op.clientId(), c.queue, null, null));
         }
         case LEAVE -> {
+          if (g != null) g.directory.remove(op.clientId());
           if (g != null && g.members().remove(op.clientId())) {
             g.joined.remove(op.clientId());
             g.ref().tell(new GroupActor.Leave(op.clientId(), null, null, false));

@@ -180,12 +180,23 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
     group = g.group();
   }
 
-  /** Takes over what the nodes reported: their members, in their order, and an epoch above every reported one. */
+  /**
+   * Takes over what the nodes reported: their members, in their order, and an epoch above every reported one. The
+   * members of nodes that did not report (lost with the previous incarnation) are taken from the freshest copy of the
+   * directory and leave, with their 1002s.
+   */
   private void rebuild(List<Wire.Reported> reports) {
     int maxEpoch = 0;
+    Wire.Reported freshest = null;
+    java.util.Set<String> reporting = new java.util.HashSet<>();
     List<Map.Entry<Wire.Member, String>> all = new ArrayList<>();
     for (Wire.Reported r : reports) {
       maxEpoch = Math.max(maxEpoch, r.epoch());
+      if (r.router() != null) reporting.add(r.node());
+      if (!r.directory().isEmpty() && (freshest == null || r.epoch() > freshest.epoch()
+          || (r.epoch() == freshest.epoch() && r.seq() > freshest.seq()))) {
+        freshest = r;
+      }
       if (r.router() == null || r.members().isEmpty()) continue;
       Node n = addNode(r.node(), r.router());
       for (Wire.Member m : r.members()) {
@@ -202,6 +213,20 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
     // (clock seconds; node clocks are expected to agree within a second, as NTP keeps them)
     epoch = Math.max(maxEpoch + 1, (int) (System.currentTimeMillis() / 1000 - EPOCH_BASE));
     seq = 0;
+    if (freshest != null) {
+      List<Wire.Op> gone = new ArrayList<>();
+      for (Wire.Member m : freshest.directory()) {
+        if (members.containsKey(m.clientId()) || reporting.contains(io.pekkosocket.wire.Ids.nodeOf(m.clientId()))) {
+          continue;
+        }
+        gone.add(Wire.Op.leave(m.clientId()));
+        if (notices) {
+          gone.add(Wire.Op.notice(encoder.membership(Ids.newMessageId(), false, m.clientId(), m.userId(),
+              m.extend())));
+        }
+      }
+      if (!gone.isEmpty() && !nodes.isEmpty()) deliver(gone, null, null, null);
+    }
     if (!members.isEmpty()) {
       getContext().getLog().info("group sequencer started with {} members on {} nodes (epoch {})", members.size(),
           nodes.size(), epoch);
@@ -244,7 +269,14 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
       return this;
     }
     Node n = addNode(m.node(), m.router());
-    n.members++;
+    // a node new to the group also gets the directory as it is (its copy is what a restarted sequencer reads)
+    List<Wire.Op> known = null;
+    if (n.members++ == 0 && !members.isEmpty()) {
+      known = new ArrayList<>(members.size());
+      for (Map.Entry<String, Member> e : members.entrySet()) {
+        known.add(Wire.Op.join(e.getKey(), e.getValue().userId(), e.getValue().extend()));
+      }
+    }
     members.put(m.clientId(), new Member(m.node(), m.userId(), m.extend()));
     List<Wire.Op> ops = new ArrayList<>(2);
     ops.add(Wire.Op.join(m.clientId(), m.userId(), m.extend()));
@@ -252,6 +284,10 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
       ops.add(Wire.Op.notice(encoder.membership(Ids.newMessageId(), true, m.clientId(), m.userId(), m.extend())));
     }
     deliver(ops, null, m.node(), m.ackTo());
+    if (known != null) {
+      seq++;
+      n.router.tell(new Wire.Deliver(systemId, group, epoch, seq, known, null, null));
+    }
     return this;
   }
 

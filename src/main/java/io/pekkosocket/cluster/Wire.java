@@ -85,7 +85,7 @@ public final class Wire {
   /** From a sequencer starting (again): this node's members of the group, and the last frame it applied. */
   public record Report(String systemId, String group, ActorRef<Reported> replyTo) implements ToNode {
     public void refuse(String node) {
-      replyTo.tell(new Reported(node, null, 0, 0, List.of()));
+      replyTo.tell(new Reported(node, null, 0, 0, List.of(), List.of()));
     }
   }
 
@@ -134,9 +134,13 @@ public final class Wire {
 
   public record Position(String clientId, int epoch, long seq) {}
 
-  /** A node's part of a sequencer's restart: its router, the last point it applied, and its members. */
-  public record Reported(String node, ActorRef<ToNode> router, int epoch, long seq, List<Member> members)
-      implements CborSerializable {}
+  /**
+   * A node's part of a sequencer's restart: its router, the last point it applied, its own members, and its copy of
+   * the whole member directory (every node keeps one from the sequence it applies: the 1002s of a node lost together
+   * with the group's sequencer come from it).
+   */
+  public record Reported(String node, ActorRef<ToNode> router, int epoch, long seq, List<Member> members,
+      List<Member> directory) implements CborSerializable {}
 
   public record Member(String clientId, String userId, String extend, int epoch, long seq) {}
 
