@@ -8,6 +8,7 @@ import io.pekkosocket.cluster.ClusterNode;
 import io.pekkosocket.cluster.GroupSequencer;
 import io.pekkosocket.cluster.NodeRouter;
 import io.pekkosocket.cluster.Registry;
+import io.pekkosocket.cluster.Wire;
 import io.pekkosocket.wire.FrameEncoder;
 import io.pekkosocket.wire.Ids;
 import io.pekkosocket.ops.Faults;
@@ -70,6 +71,9 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
    * holds a SystemActor's ref, so in cluster mode this is the one routing seam.
    */
   public record ToSystem(String systemId, SystemActor.Command command) implements Command {}
+
+  /** Cluster mode: a node left the cluster; every system wakes its groups' sequencers (see {@link Wire.Wake}). */
+  public enum NodeRemoved implements Command { INSTANCE }
 
   /** Shutdown: every system (also one started again later) is told {@code drain}. */
   public record DrainAll(SystemActor.Drain drain) implements Command {}
@@ -197,6 +201,10 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
         .onMessage(Restart.class, this::onRestart)
         .onMessage(Learned.class, this::onLearned)
         .onMessage(LookedUp.class, this::onLookedUp)
+        .onMessageEquals(NodeRemoved.INSTANCE, () -> {
+          systems.values().forEach(s -> s.tell(SystemActor.WakeGroups.INSTANCE));
+          return this;
+        })
         .onMessage(Shared.class, m -> {
           m.then().run();
           return this;

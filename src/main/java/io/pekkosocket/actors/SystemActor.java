@@ -136,6 +136,9 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   /** A command from another node, or from a group's sequencer (cluster mode): see {@link Wire.ToNode}. */
   public record FromCluster(Wire.ToNode command) implements Command {}
 
+  /** A node left the cluster: each group with members here wakes its sequencer (it may have been on that node). */
+  public enum WakeGroups implements Command { INSTANCE }
+
   // ---- operations ----
 
   /**
@@ -301,6 +304,10 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
         .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(FromCluster.class, this::onFromCluster)
+        .onMessageEquals(WakeGroups.INSTANCE, () -> {
+          if (cluster != null) groups.keySet().forEach(g -> cluster.sequencer(systemId, g).tell(new Wire.Wake(systemId, g)));
+          return this;
+        })
         .onSignal(PostStop.class, this::onPostStop)
         .build();
   }

@@ -241,6 +241,7 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
         .onMessage(Wire.Leave.class, this::onLeave)
         .onMessage(Wire.Publish.class, this::onPublish)
         .onMessage(NodeGone.class, this::onNodeGone)
+        .onMessage(Wire.Wake.class, m -> this)
         .onMessage(Wire.Reported.class, m -> this) // late answer to the resync
         .onMessage(Found.class, m -> this)
         .onMessageEquals(Tick.RESYNC_DONE, () -> this)

@@ -152,6 +152,8 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     if (m.event() instanceof ClusterEvent.MemberRemoved) {
       members.remove(member.address());
       unreachable.remove(member.address());
+      // groups whose sequencer was on that node: waking them starts it again elsewhere at once
+      if (!member.address().equals(cluster.selfMember().address())) guardian.tell(Guardian.NodeRemoved.INSTANCE);
     } else {
       members.put(member.address(), member);
     }

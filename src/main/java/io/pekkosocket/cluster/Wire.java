@@ -167,6 +167,13 @@ public final class Wire {
   public record Publish(String systemId, String group, String messageId, String text, long expiresAtMillis,
       ActorRef<Expect> tally, ActorRef<Count> counts) implements ToGroup {}
 
+  /**
+   * From a node that has members of the group, after a node left the cluster: nothing to do, but a sequencer lost
+   * with that node starts again on this message (and sends the lost members' 1002s) instead of on the group's next
+   * call.
+   */
+  public record Wake(String systemId, String group) implements ToGroup {}
+
   /** To a push's tally: the nodes whose counts make its {@code delivered}. */
   public record Expect(List<String> nodes) implements CborSerializable {}
 }
