@@ -83,6 +83,22 @@ public final class Main {
         System.exit(1);
       }
       onSigterm(server);
+      exitWhenStopped(server);
+    });
+  }
+
+  /**
+   * A server that stops by itself in cluster mode ends the process: exit status 3 when refused for a duplicate
+   * node-id, 2 when the cluster downed this node (after its drain), so a process supervisor restarts it as a new
+   * member.
+   */
+  private static void exitWhenStopped(Server server) {
+    server.system().getWhenTerminated().thenRun(() -> {
+      var reason = CoordinatedShutdown.get(server.system()).getShutdownReason();
+      // SIGTERM exits 0 on its own; a JVM already shutting down (SIGINT) must not be asked to exit again
+      if (reason.isEmpty()) return;
+      if (reason.get() == Server.DUPLICATE_NODE_ID) System.exit(3);
+      if (reason.get() == CoordinatedShutdown.clusterDowningReason()) System.exit(2);
     });
   }
 

@@ -226,7 +226,7 @@ public record Settings(
       throw new InvalidSetting("socket.cluster.port", cluster.port(), "must be a TCP port (0-65535)");
     }
     positive("socket.cluster.gather-timeout", cluster.gatherTimeout());
-    if (cluster.gatherTimeout().compareTo(askTimeout) >= 0) {
+    if (cluster.enabled() && cluster.gatherTimeout().compareTo(askTimeout) >= 0) {
       throw new InvalidSetting("socket.cluster.gather-timeout", human(cluster.gatherTimeout()),
           "must be below socket.api.ask-timeout (" + human(askTimeout) + "): a gathered answer must come before the "
           + "call's deadline");

@@ -102,6 +102,15 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
+  /** The next text frame if one comes within {@code wait}, else null. */
+  public String poll(Duration wait) {
+    try {
+      return frames.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   public JsonNode nextJson() {
     try {
       return Api.JSON.readTree(next());

@@ -59,7 +59,13 @@ class ClusterOrderTest {
           List<String> ids = new ArrayList<>();
           for (int i = 0; i < perSender; i++) {
             var r = entry.api.sendToGroup(system, "room", sender + "-" + i).ok();
-            assertTrue(r.data().delivered() >= stable.size(), r.body());
+            if (r.data().delivered() < stable.size()) {
+              StringBuilder why = new StringBuilder(r.body());
+              for (WsClient m : stable) {
+                why.append("; ").append(m.clientId).append(m.isClosed() ? " closed " + m.closedFuture().getNow(null) : " open");
+              }
+              throw new AssertionError("a push reached fewer than the stable members: " + why);
+            }
             ids.add(r.data().messageId());
           }
           return ids;
