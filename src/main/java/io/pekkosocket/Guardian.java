@@ -158,7 +158,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
               entity -> GroupSequencer.create(entity.getShard(), encoder, settings.membershipNotices(),
                   settings.cluster().gatherTimeout()))
           .withSettings(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.create(ctx.getSystem())
-              .withNoPassivationStrategy()));
+              .withNoPassivationStrategy())
+          .withStopMessage(GroupSequencer.Fence.INSTANCE));
       this.router = ctx.spawn(NodeRouter.create(settings, ctx.getSelf(), clusterReady, metrics), "node");
       this.clusterNode = new ClusterNode(settings.nodeId(), router.narrow(), sharding);
       Map<String, Registry.Entry> local = new HashMap<>();

@@ -64,7 +64,14 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
 
   private record Found(Receptionist.Listing listing) implements NoSerializationVerificationNeeded {}
 
-  private enum Tick implements NoSerializationVerificationNeeded { RESYNC_DONE, IDLE }
+  private enum Tick implements NoSerializationVerificationNeeded { RESYNC_DONE, IDLE, FENCE_DONE }
+
+  /**
+   * The stop message (Cluster Sharding sends it when the sequencer's shard moves, or it passivates): the sequencer
+   * stops only once every member node has applied everything it was sent (or after the resync timeout), so a next
+   * incarnation's frames can never overtake this one's on their way to a node.
+   */
+  public enum Fence implements NoSerializationVerificationNeeded { INSTANCE }
 
   private record Member(String node, String userId, String extend) {}
 
@@ -246,6 +253,7 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
         .onMessage(Found.class, m -> this)
         .onMessageEquals(Tick.RESYNC_DONE, () -> this)
         .onMessageEquals(Tick.IDLE, this::onIdle)
+        .onMessageEquals(Fence.INSTANCE, this::onFence)
         .build();
   }
 
@@ -364,6 +372,29 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
 
   private void idleCheck() {
     if (members.isEmpty()) getContext().scheduleOnce(IDLE, getContext().getSelf(), Tick.IDLE);
+  }
+
+  /**
+   * Asks every member node to answer after all it was sent before (an ack-only {@link Wire.Deliver}: per pair of
+   * actors, Pekko keeps order), then stops. Cluster Sharding holds the group's next messages meanwhile.
+   */
+  private Behavior<Object> onFence() {
+    if (nodes.isEmpty()) return Behaviors.stopped();
+    java.util.Set<String> waiting = new java.util.HashSet<>(nodes.keySet());
+    ActorRef<Wire.Ack> self = getContext().getSelf().narrow();
+    for (Node n : nodes.values()) n.router.tell(new Wire.Deliver(systemId, group, epoch, seq, List.of(), null, self));
+    getContext().scheduleOnce(resyncTimeout, getContext().getSelf(), Tick.FENCE_DONE);
+    return Behaviors.receive(Object.class)
+        .onMessage(Wire.Ack.class, a -> {
+          waiting.remove(a.node());
+          return waiting.isEmpty() ? Behaviors.stopped() : Behaviors.same();
+        })
+        .onMessageEquals(Tick.FENCE_DONE, Behaviors::stopped)
+        .onMessage(NodeGone.class, g -> {
+          waiting.remove(g.node());
+          return waiting.isEmpty() ? Behaviors.stopped() : Behaviors.same();
+        })
+        .build();
   }
 
   /** Without members for a while: stops (a next message starts it again, which asks the nodes first). */

@@ -215,13 +215,17 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     table = Map.copyOf(t);
   }
 
-  /** Another member with this node's tag: the younger of the two leaves (its clientIds would be ambiguous). */
+  /**
+   * Another member with this node's tag: the younger of the two leaves (its clientIds would be ambiguous). A node
+   * not Up yet is the younger of any Up member.
+   */
   private void checkDuplicate() {
     Member me = cluster.selfMember();
-    if (duplicate || me.status() != MemberStatus.up()) return;
+    if (duplicate) return;
+    boolean meUp = me.status() == MemberStatus.up();
     for (Member other : members.values()) {
       if (other.address().equals(me.address()) || !serving(other) || !self.equals(tagOf(other))) continue;
-      if (other.isOlderThan(me)) {
+      if (!meUp || other.isOlderThan(me)) {
         duplicate = true;
         getContext().getLog().error("another node ({}) already has socket.node-id \"{}\": this node leaves the "
             + "cluster and stops. Give every node its own socket.node-id (SOCKET_NODE_ID).", other.address(), self);

@@ -123,11 +123,24 @@ final class ClusterNodes implements AutoCloseable {
 
   @Override
   public void close() {
+    // all at once: a node of a broken cluster may take its phase timeouts to stop
+    List<Thread> stopping = new ArrayList<>();
     for (TestServer n : nodes) {
+      Thread t = new Thread(() -> {
+        try {
+          n.close();
+        } catch (Exception ignored) {
+          // stopping the rest regardless
+        }
+      });
+      t.start();
+      stopping.add(t);
+    }
+    for (Thread t : stopping) {
       try {
-        n.close();
-      } catch (Exception ignored) {
-        // stopping the rest regardless
+        t.join(60_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }
