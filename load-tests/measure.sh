@@ -5,16 +5,20 @@
 # It ends with the server's RSS, heap after GC, threads and heap per held connection (server-stats.sh).
 # With WARMUP=<s> WINDOW=<s> it measures only that window of the run (steady state, after connects and ramp-up);
 # otherwise the whole run.
-# Usage: [WARMUP=20 WINDOW=30] load-tests/measure.sh <server-pid> <server-url> -- <command ...>
+# Several nodes (cluster mode): comma-separated pids and urls, in the same order; CPU, frames and requests are
+# summed over all of them (the cost of the whole cluster per frame and per request).
+# Usage: [WARMUP=20 WINDOW=30] load-tests/measure.sh <server-pid>[,pid…] <server-url>[,url…] -- <command ...>
 set -euo pipefail
-pid=$1
-url=$2
+IFS=, read -r -a pids <<< "$1"
+IFS=, read -r -a urls <<< "$2"
+pid=${pids[0]}
+url=${urls[0]}
 shift 3
 hz=$(getconf CLK_TCK)
-user() { awk '{print $14}' /proc/"$pid"/stat; }
-sys() { awk '{print $15}' /proc/"$pid"/stat; }
-scrape() { curl -s "$url/metrics"; }
-frames() { scrape | awk '$1=="socket_frames_written_total" {printf "%d", $2}'; }
+user() { local s=0; for p in "${pids[@]}"; do s=$((s + $(awk '{print $14}' /proc/"$p"/stat))); done; echo $s; }
+sys() { local s=0; for p in "${pids[@]}"; do s=$((s + $(awk '{print $15}' /proc/"$p"/stat))); done; echo $s; }
+scrape() { for u in "${urls[@]}"; do curl -s "$u/metrics"; done; }
+frames() { scrape | awk '$1=="socket_frames_written_total" {s += $2} END {printf "%d", s}'; }
 requests() { scrape | awk '/^socket_api_requests_seconds_count/ {s += $2} END {printf "%d", s}'; }
 sample() { u=$(user); k=$(sys); f=$(frames); r=$(requests); s=$(date +%s.%N); echo "$u $k $f $r $s"; }
 
@@ -25,13 +29,13 @@ if [ -n "${WINDOW:-}" ]; then
   sleep "$WINDOW"
   read -r u1 k1 f1 r1 s1 <<< "$(sample)"
   # memory while the connections are still held (forces a full GC, after the CPU window)
-  "$(dirname "$0")/server-stats.sh" "$pid" "$url" | sed 's/^/server: /'
+  for i in "${!pids[@]}"; do "$(dirname "$0")/server-stats.sh" "${pids[$i]}" "${urls[$i]}" | sed "s/^/server ${pids[$i]}: /"; done
   wait $load || echo "load command exited with $?"
 else
   read -r u0 k0 f0 r0 s0 <<< "$(sample)"
   "$@" || echo "load command exited with $?"
   read -r u1 k1 f1 r1 s1 <<< "$(sample)"
-  "$(dirname "$0")/server-stats.sh" "$pid" "$url" | sed 's/^/server: /'
+  for i in "${!pids[@]}"; do "$(dirname "$0")/server-stats.sh" "${pids[$i]}" "${urls[$i]}" | sed "s/^/server ${pids[$i]}: /"; done
 fi
 
 awk -v u=$((u1 - u0)) -v k=$((k1 - k0)) -v hz="$hz" -v f=$((f1 - f0)) -v r=$((r1 - r0)) -v s0="$s0" -v s1="$s1" 'BEGIN {

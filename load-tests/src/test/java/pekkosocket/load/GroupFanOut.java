@@ -82,7 +82,8 @@ public class GroupFanOut extends Simulation {
       .pause(Duration.ofSeconds(2))
       .during(Duration.ofSeconds(DURATION)).on(
           pace(Duration.ofNanos(1_000_000_000L / RATE))
-              .exec(http("send_to_group").post("/api/send_to_group")
+              // through each node in turn when there are several (-Durls)
+              .exec(http("send_to_group").post(s -> Load.apiUrl(SENT.get()) + "/api/send_to_group")
                   .header("Authorization", Load.bearer()).header("SystemId", Load.system())
                   // counted when the body is built, right before it is sent: a loop cut short by the duration
                   // still counts the message that went out

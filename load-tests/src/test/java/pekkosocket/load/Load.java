@@ -24,13 +24,34 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class Load {
   private Load() {}
 
-  static String url() {
-    String url = System.getProperty("url", "http://127.0.0.1:7800");
-    String host = URI.create(url).getHost();
-    if (!(host.startsWith("127.") || host.equals("localhost"))) {
-      throw new IllegalArgumentException("load tests only target loopback (127.0.0.0/8), not " + host);
+  /**
+   * The servers: {@code -Durls=http://127.0.0.1:7801,http://127.0.0.1:7802,…} (the nodes of a cluster), else
+   * {@code -Durl} (one server). Loopback only.
+   */
+  static List<String> urls() {
+    String list = System.getProperty("urls", System.getProperty("url", "http://127.0.0.1:7800"));
+    List<String> out = new ArrayList<>();
+    for (String url : list.split(",")) {
+      url = url.strip();
+      if (url.isEmpty()) continue;
+      String host = URI.create(url).getHost();
+      if (host == null || !(host.startsWith("127.") || host.equals("localhost"))) {
+        throw new IllegalArgumentException("load tests only target loopback (127.0.0.0/8), not " + host);
+      }
+      out.add(url);
     }
-    return url;
+    if (out.isEmpty()) throw new IllegalArgumentException("no server URL");
+    return List.copyOf(out);
+  }
+
+  static String url() {
+    return urls().get(0);
+  }
+
+  /** The server of the {@code i}-th API call: calls rotate over the nodes (a load balancer inside the generator). */
+  static String apiUrl(long i) {
+    List<String> urls = urls();
+    return urls.get((int) (i % urls.size()));
   }
 
   static String wsUrl() {
@@ -57,7 +78,10 @@ final class Load {
 
   /** HTTP and WebSocket protocol; WebSocket source addresses spread over 127.0.0.1..N when -DsourceAddresses=N. */
   static HttpProtocolBuilder protocol() {
-    HttpProtocolBuilder p = http.baseUrl(url()).wsBaseUrl(wsUrl()).shareConnections()
+    // several nodes: virtual users (clients, senders) are spread over them round-robin
+    List<String> urls = urls();
+    HttpProtocolBuilder p = http.baseUrls(urls)
+        .wsBaseUrls(urls.stream().map(u -> u.replaceFirst("^http", "ws")).toList()).shareConnections()
         .acceptHeader("application/json").contentTypeHeader("application/json")
         .wsUnmatchedInboundMessageBufferSize(intProp("buffer", 10_000));
     int sources = intProp("sourceAddresses", 1);

@@ -21,7 +21,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
@@ -62,7 +61,6 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
 
   private record NodeGone(String node, ActorRef<Wire.ToNode> router) implements NoSerializationVerificationNeeded {}
 
-  private record Found(Receptionist.Listing listing) implements NoSerializationVerificationNeeded {}
 
   private enum Tick implements NoSerializationVerificationNeeded { RESYNC_DONE, IDLE, FENCE_DONE }
 
@@ -102,8 +100,6 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
   public static Behavior<Object> create(ActorRef<ClusterSharding.ShardCommand> shard, FrameEncoder encoder,
       boolean notices, Duration resyncTimeout) {
     return Behaviors.withStash(10_000, stash -> Behaviors.setup(ctx -> {
-      ctx.getSystem().receptionist().tell(Receptionist.find(NodeRouter.KEY,
-          ctx.messageAdapter(Receptionist.Listing.class, Found::new)));
       return new Resync(ctx, stash, new GroupSequencer(ctx, shard, encoder, notices, resyncTimeout));
     }));
   }
@@ -136,7 +132,6 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
     @Override
     public Receive<Object> createReceive() {
       return newReceiveBuilder()
-          .onMessage(Found.class, this::onFound)
           .onMessage(Wire.Reported.class, this::onReported)
           .onMessageEquals(Tick.RESYNC_DONE, this::done)
           .onAnyMessage(m -> {
@@ -151,21 +146,13 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
           .build();
     }
 
-    private Listing listing;
-
-    private record Listing(java.util.Set<ActorRef<Wire.ToNode>> routers) {}
-
-    private Behavior<Object> onFound(Found m) {
-      listing = new Listing(m.listing().getServiceInstances(NodeRouter.KEY));
-      if (sequencer.group != null && waiting < 0) askNodes();
-      return this;
-    }
-
+    /** Every member node this node sees (its own included) is asked. */
     private void askNodes() {
-      if (listing == null || sequencer.group == null) return;
-      waiting = listing.routers().size();
+      if (sequencer.group == null) return;
+      var routers = NodeRouter.routers(getContext().getSystem()).values();
+      waiting = routers.size();
       ActorRef<Wire.Reported> self = getContext().getSelf().narrow();
-      for (ActorRef<Wire.ToNode> r : listing.routers()) r.tell(new Wire.Report(sequencer.systemId, sequencer.group, self));
+      for (ActorRef<Wire.ToNode> r : routers) r.tell(new Wire.Report(sequencer.systemId, sequencer.group, self));
       getContext().scheduleOnce(sequencer.resyncTimeout, getContext().getSelf(), Tick.RESYNC_DONE);
       if (waiting == 0) getContext().getSelf().tell(Tick.RESYNC_DONE);
     }
@@ -250,7 +237,6 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
         .onMessage(NodeGone.class, this::onNodeGone)
         .onMessage(Wire.Wake.class, m -> this)
         .onMessage(Wire.Reported.class, m -> this) // late answer to the resync
-        .onMessage(Found.class, m -> this)
         .onMessageEquals(Tick.RESYNC_DONE, () -> this)
         .onMessageEquals(Tick.IDLE, this::onIdle)
         .onMessageEquals(Fence.INSTANCE, this::onFence)

@@ -26,8 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -40,7 +39,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * This node's door in cluster mode (one per node, a child of the {@link Guardian}).
  *
  * <p>Inward: other nodes (and group sequencers) send it {@link Wire.ToNode} commands, found through the
- * Receptionist under {@link #KEY}; it hands each to the Guardian, which gives it to the system's actor here.
+ * path {@link #PATH} on every node; it hands each to the Guardian, which gives it to the system's actor here.
  *
  * <p>Outward: the Guardian gives it the API calls that concern other nodes ({@link Call}); it sends each to the node
  * that holds the client (from the clientId's node tag, resolved only against the current members: a crafted id never
@@ -54,7 +53,26 @@ import org.apache.pekko.cluster.typed.Subscribe;
  */
 public final class NodeRouter extends AbstractBehavior<Object> {
 
-  public static final ServiceKey<Wire.ToNode> KEY = ServiceKey.create(Wire.ToNode.class, "pekko-socket-node");
+  /**
+   * Where every node's router lives: a node's router is found from the member's address as soon as this node sees
+   * it Up (no registry to wait for, which would leave a node just joined out of answers without saying so).
+   */
+  public static final String PATH = "/user/node";
+
+  /** The router of a member node (this node's own ref when {@code local}). */
+  static ActorRef<Wire.ToNode> routerOf(org.apache.pekko.actor.typed.ActorSystem<?> system, Address address) {
+    return ActorRefResolver.get(system).resolveActorRef(address + PATH);
+  }
+
+  /** The routers of every member node this node sees Up (or leaving), by node tag: this node's own included. */
+  static Map<String, ActorRef<Wire.ToNode>> routers(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    Map<String, ActorRef<Wire.ToNode>> out = new HashMap<>();
+    for (Member m : Cluster.get(system).state().getMembers()) {
+      String tag = tagOf(m);
+      if (tag != null && routable(m)) out.put(tag, routerOf(system, m.address()));
+    }
+    return out;
+  }
 
   /** An API call for {@code systemId} that needs other nodes (from the Guardian; the system is known here). */
   public record Call(String systemId, SystemActor.ApiCommand<?> command) implements NoSerializationVerificationNeeded {}
@@ -66,8 +84,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   public record GetView(ActorRef<View> replyTo) implements NoSerializationVerificationNeeded {}
 
   public record View(Set<String> nodes, Set<String> unreachable) {}
-
-  private record Listed(Receptionist.Listing listing) implements NoSerializationVerificationNeeded {}
 
   private record MemberChanged(ClusterEvent.MemberEvent event) implements NoSerializationVerificationNeeded {}
 
@@ -84,8 +100,7 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   private final Metrics metrics;
   private final Duration gatherTimeout;
   private final Map<Address, Member> members = new HashMap<>();
-  private Set<ActorRef<Wire.ToNode>> listed = Set.of();
-  /** Node tag to its router: members that are Up (or leaving) and whose router is listed. */
+  /** Node tag to its router: members that are Up (or leaving). */
   private Map<String, ActorRef<Wire.ToNode>> table = Map.of();
   private final Set<Address> unreachable = new HashSet<>();
   private boolean registryLoaded;
@@ -108,9 +123,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
     this.sharding = ClusterSharding.get(ctx.getSystem());
     this.cluster = Cluster.get(ctx.getSystem());
-    ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf().narrow()));
-    ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY,
-        ctx.messageAdapter(Receptionist.Listing.class, Listed::new)));
     cluster.subscriptions().tell(Subscribe.create(
         ctx.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new), ClusterEvent.MemberEvent.class));
     cluster.subscriptions().tell(Subscribe.create(
@@ -124,7 +136,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     return newReceiveBuilder()
         .onMessage(Wire.ToNode.class, this::onToNode)
         .onMessage(Call.class, this::onCall)
-        .onMessage(Listed.class, this::onListed)
         .onMessage(MemberChanged.class, this::onMemberChanged)
         .onMessage(ReachabilityChanged.class, this::onReachability)
         .onMessageEquals(RegistryLoaded.INSTANCE, this::onRegistryLoaded)
@@ -140,12 +151,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   }
 
   // ---- membership ----
-
-  private Behavior<Object> onListed(Listed m) {
-    listed = m.listing().getServiceInstances(KEY);
-    rebuild();
-    return this;
-  }
 
   private Behavior<Object> onMemberChanged(MemberChanged m) {
     Member member = m.event().member();
@@ -191,6 +196,14 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     return s == MemberStatus.up() || s == MemberStatus.leaving() || s == MemberStatus.weaklyUp();
   }
 
+  /**
+   * Whether calls go to a member: serving, or joining (its router runs from its start; one Up in its own view may
+   * still be Joining in this node's for a moment, and its clients must not look unknown meanwhile).
+   */
+  private static boolean routable(Member m) {
+    return serving(m) || m.status() == MemberStatus.joining();
+  }
+
   private static String tagOf(Member m) {
     if (m == null) return null;
     for (String role : m.getRoles()) {
@@ -206,10 +219,12 @@ public final class NodeRouter extends AbstractBehavior<Object> {
 
   private void rebuild() {
     Map<String, ActorRef<Wire.ToNode>> t = new HashMap<>();
-    for (ActorRef<Wire.ToNode> r : listed) {
-      Member m = members.get(addressOf(r));
+    Address me = cluster.selfMember().address();
+    for (Member m : members.values()) {
       String tag = tagOf(m);
-      if (m != null && tag != null && serving(m)) t.put(tag, r);
+      if (tag != null && routable(m) && !m.address().equals(me)) {
+        t.put(tag, routerOf(getContext().getSystem(), m.address()));
+      }
     }
     if (!duplicate) t.put(self, getContext().getSelf().narrow()); // this node always serves its own clients
     table = Map.copyOf(t);
