@@ -112,4 +112,84 @@ class ClusterFailureTest {
       twin.server.system().terminate();
     }
   }
+
+  /**
+   * C7: the node that runs a group's sequencer is stopped gracefully (SIGTERM's path) while pushes stream to the group
+   * through another node: the members on the other nodes get every push answered success exactly once, in one order
+   * (the sequencer moves only after the nodes have applied what it sent: Fence); a push the sequencer could not take
+   * meanwhile is answered 503 and never arrives.
+   */
+  @Test
+  void aSequencersNodeStopsGracefullyDuringAStream() throws Exception {
+    cluster = ClusterNodes.start(3, java.util.Map.of("socket.shutdown.drain", "500ms"));
+    TestServer n1 = cluster.node(1);
+    TestServer n3 = cluster.node(3);
+    String system = n1.newSystem();
+    List<WsClient> members = new java.util.ArrayList<>();
+    for (int i = 1; i <= 3; i++) for (int k = 0; k < 2; k++) members.add(cluster.node(i).connect(system));
+    try {
+      // groups until one's sequencer runs on n3
+      String group = null;
+      for (int g = 0; g < 40 && group == null; g++) {
+        for (WsClient m : members) n1.api.bind(system, m.clientId, "s" + g).ok();
+        if (sequencersOn(n3).contains(GroupSequencer.entityId(system, "s" + g))) group = "s" + g;
+      }
+      assertTrue(group != null, "no group's sequencer landed on n3");
+      for (WsClient m : members) m.drain();
+      String target = group;
+      List<String> answered = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+      var stream = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        for (int i = 0; i < 200; i++) {
+          Api.Response r = n1.api.post("send_to_group", system, "{\"groupName\":\"" + target + "\",\"data\":\"" + i + "\"}");
+          if (r.status() == 200) answered.add(r.data().get("messageId").asText());
+          else assertEquals(503, r.status(), r.body());
+          try {
+            Thread.sleep(20); // the stream lasts through n3's drain and hand-off
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+        }
+      });
+      while (answered.size() < 30) Thread.sleep(5);
+      n3.close(); // graceful: drain, hand-off of its shards, leave
+      assertFalse(stream.isDone(), "the stream ended before n3 had stopped: nothing was tested");
+      stream.get(120, java.util.concurrent.TimeUnit.SECONDS);
+      assertTrue(answered.size() > 100, "too few pushes answered: " + answered.size());
+      List<String> reference = null;
+      for (WsClient m : members.subList(0, 4)) { // the members on n1 and n2
+        List<String> got = new java.util.ArrayList<>();
+        Set<String> want = new HashSet<>(answered);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!new HashSet<>(got).containsAll(want)) {
+          assertTrue(System.nanoTime() < deadline, m.clientId + " is missing pushes");
+          String line = m.poll(Duration.ofMillis(500));
+          if (line == null) continue;
+          JsonNode f = Api.JSON.readTree(line);
+          if (f.get("code").asInt() == 1002 || f.get("code").asInt() == 1001) continue;
+          String id = f.get("messageId").asText();
+          assertTrue(want.contains(id), "a push answered 503 arrived, or a stranger: " + line);
+          assertFalse(got.contains(id), "a push arrived twice at " + m.clientId);
+          got.add(id);
+        }
+        if (reference == null) reference = got;
+        else assertEquals(reference, got, "two members saw the pushes in different orders");
+      }
+    } finally {
+      for (WsClient m : members) m.close();
+    }
+  }
+
+  /** The group sequencers (entity ids) running on {@code node} now. */
+  private static Set<String> sequencersOn(TestServer node) throws Exception {
+    var system = node.server.system();
+    org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState state =
+        org.apache.pekko.actor.typed.javadsl.AskPattern.<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
+                org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState>ask(
+            org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(system).shardState(),
+            r -> new org.apache.pekko.cluster.sharding.typed.GetShardRegionState(GroupSequencer.KEY, r),
+            Duration.ofSeconds(5), system.scheduler()).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    Set<String> ids = new HashSet<>();
+    for (var shard : state.getShards()) ids.addAll(shard.getEntityIds());
+    return ids;
+  }
 }
