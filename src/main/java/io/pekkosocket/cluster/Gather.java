@@ -53,12 +53,13 @@ final class Gather {
 
   static Behavior<Object> create(String operation, Targets targets, Requests requests, Duration timeout,
       Finish finish, Metrics metrics) {
-    return Behaviors.setup(ctx -> {
+    // a timer, not scheduleOnce: it is cancelled when the gather ends early (no dead letter per call)
+    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> {
       long started = System.nanoTime();
       Map<String, Object> replies = new TreeMap<>();
       Set<String> waiting = new HashSet<>(targets.reach().keySet());
       targets.reach().forEach((node, router) -> router.tell(requests.request(node, ctx.getSelf())));
-      ctx.scheduleOnce(timeout, ctx.getSelf(), Timeout.INSTANCE);
+      timers.startSingleTimer(Timeout.INSTANCE, timeout);
       Consumer<Boolean> end = timedOut -> {
         List<String> missing = new ArrayList<>(targets.missing());
         missing.addAll(waiting);
@@ -84,7 +85,7 @@ final class Gather {
             return Behaviors.stopped();
           })
           .build();
-    });
+    }));
   }
 
   /**
@@ -95,14 +96,14 @@ final class Gather {
    */
   static Behavior<Object> tally(String operation, Consumer<ActorRef<Object>> start, Predicate<String> unreachable,
       Duration timeout, Finish finish, Metrics metrics) {
-    return Behaviors.setup(ctx -> {
+    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> {
       long started = System.nanoTime();
       Map<String, Object> replies = new TreeMap<>();
       Set<String> waiting = new HashSet<>();
       List<String> missing = new ArrayList<>();
       boolean[] expected = {false};
       start.accept(ctx.getSelf());
-      ctx.scheduleOnce(timeout, ctx.getSelf(), Timeout.INSTANCE);
+      timers.startSingleTimer(Timeout.INSTANCE, timeout);
       Runnable end = () -> {
         List<String> all = new ArrayList<>(missing);
         all.addAll(waiting);
@@ -142,7 +143,7 @@ final class Gather {
             return Behaviors.stopped();
           })
           .build();
-    });
+    }));
   }
 
   private static String nodeOf(Object reply) {
