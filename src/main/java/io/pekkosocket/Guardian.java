@@ -250,7 +250,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
       waiting.forEach(w -> w.tell(unavailable));
       return this;
     }
-    spawnSystem(m.systemId());
+    // (in cluster mode the same id may have been registered on another node meanwhile and learned: one actor)
+    if (!systems.containsKey(m.systemId())) spawnSystem(m.systemId());
     getContext().getLog().info("registered system #{}", seq);
     Runnable answer = () -> {
       m.replyTo().tell(ApiResult.okEmptyList());
@@ -487,6 +488,8 @@ public final class Guardian extends AbstractBehavior<Guardian.Command> {
       if (m.command() instanceof SystemActor.Connect c) {
         c.replyTo().tell(new SystemActor.NotAdmitted(io.pekkosocket.wire.CloseCode.TRY_AGAIN_LATER,
             "system restarting"));
+      } else if (m.command() instanceof SystemActor.FromCluster f) {
+        f.command().refuse(settings.nodeId()); // no client of it is here while it restarts
       }
     } else if (system != null) {
       system.tell(m.command());

@@ -588,6 +588,11 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   /** Stopped (an {@code Error}, or the server's end): the groups die with it and are no longer counted. */
   private Behavior<Command> onPostStop(PostStop signal) {
+    if (cluster != null) {
+      // the sequencers must hear that this node's clients are gone (their connections are closed with this actor)
+      clients.forEach((id, c) -> c.groups.forEach(g ->
+          cluster.sequencer(systemId, g).tell(new Wire.Leave(systemId, g, id, cluster.router(), null))));
+    }
     for (int i = 0; i < groups.size(); i++) metrics.groupStopped();
     groups.clear();
     return this;
@@ -775,6 +780,12 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
 
   private void onReport(Wire.Report m) {
     Group g = groups.get(m.group());
+    if (g != null && m.epochFloor() >= g.epoch) {
+      // a sequencer has started again (its epochs are above the floor): frames still on their way from an earlier
+      // one are dropped from now on, so what this report says stays true
+      g.epoch = m.epochFloor();
+      g.seq = Long.MAX_VALUE;
+    }
     if (g == null) {
       m.replyTo().tell(new Wire.Reported(tag(), cluster.router(), 0, 0, List.of(), List.of()));
       return;
@@ -803,6 +814,8 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     if (g != null && (d.epoch() < g.epoch || (d.epoch() == g.epoch && d.seq() <= g.seq))) {
       metrics.clusterStaleFrames();
       if (d.countTo() != null) d.countTo().tell(new Wire.Count(tag(), 0));
+      // a bind or unbind of the previous incarnation that did not take effect: its caller may retry
+      if (d.ackTo() != null) d.ackTo().tell(new Wire.Ack(tag(), ApiResult.BUSY.msg()));
       return;
     }
     boolean counted = false;

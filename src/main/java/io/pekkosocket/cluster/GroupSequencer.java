@@ -96,6 +96,10 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
   private String group;
   private int epoch;
   private long seq;
+  /** The epoch floor sent with the reports: nodes drop frames of it and below; this incarnation's epoch is above. */
+  private int floor;
+  /** Every node sent a step since this incarnation started (the fence must reach those that left the group too). */
+  private final Map<String, ActorRef<Wire.ToNode>> sentTo = new HashMap<>();
 
   public static Behavior<Object> create(ActorRef<ClusterSharding.ShardCommand> shard, FrameEncoder encoder,
       boolean notices, Duration resyncTimeout) {
@@ -146,13 +150,16 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
           .build();
     }
 
-    /** Every member node this node sees (its own included) is asked. */
+    /** Every reachable member node this node sees (its own included) is asked. */
     private void askNodes() {
       if (sequencer.group == null) return;
-      var routers = NodeRouter.routers(getContext().getSystem()).values();
+      var routers = NodeRouter.reachableRouters(getContext().getSystem()).values();
       waiting = routers.size();
       ActorRef<Wire.Reported> self = getContext().getSelf().narrow();
-      for (ActorRef<Wire.ToNode> r : routers) r.tell(new Wire.Report(sequencer.systemId, sequencer.group, self));
+      sequencer.floor = clockEpoch();
+      for (ActorRef<Wire.ToNode> r : routers) {
+        r.tell(new Wire.Report(sequencer.systemId, sequencer.group, sequencer.floor, self));
+      }
       getContext().scheduleOnce(sequencer.resyncTimeout, getContext().getSelf(), Tick.RESYNC_DONE);
       if (waiting == 0) getContext().getSelf().tell(Tick.RESYNC_DONE);
     }
@@ -167,6 +174,10 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
       sequencer.rebuild(reports);
       return stash.unstashAll(sequencer);
     }
+  }
+
+  private static int clockEpoch() {
+    return (int) (System.currentTimeMillis() / 1000 - EPOCH_BASE);
   }
 
   private void name(Wire.ToGroup g) {
@@ -203,14 +214,21 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
     for (Map.Entry<Wire.Member, String> e : all) {
       members.put(e.getKey().clientId(), new Member(e.getValue(), e.getKey().userId(), e.getKey().extend()));
     }
-    // above every epoch reported, and above any earlier incarnation's even if its nodes did not answer in time
-    // (clock seconds; node clocks are expected to agree within a second, as NTP keeps them)
-    epoch = Math.max(maxEpoch + 1, (int) (System.currentTimeMillis() / 1000 - EPOCH_BASE));
+    // above every epoch reported, and at least the floor the nodes were sent (clock seconds since 2026: above any
+    // earlier incarnation's even if its nodes did not answer in time; node clocks agree within a second with NTP)
+    epoch = Math.max(maxEpoch, floor) + 1;
     seq = 0;
     if (freshest != null) {
       List<Wire.Op> gone = new ArrayList<>();
+      Map<String, ActorRef<Wire.ToNode>> alive = NodeRouter.routers(getContext().getSystem());
       for (Wire.Member m : freshest.directory()) {
-        if (members.containsKey(m.clientId()) || reporting.contains(io.pekkosocket.wire.Ids.nodeOf(m.clientId()))) {
+        String tag = io.pekkosocket.wire.Ids.nodeOf(m.clientId());
+        if (members.containsKey(m.clientId()) || reporting.contains(tag)) continue;
+        if (alive.containsKey(tag)) {
+          // its node is still a member (slow, or unreachable for now): it keeps its members
+          Node n = addNode(tag, alive.get(tag));
+          n.members++;
+          members.put(m.clientId(), new Member(tag, m.userId(), m.extend()));
           continue;
         }
         gone.add(Wire.Op.leave(m.clientId()));
@@ -257,10 +275,11 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
   private Behavior<Object> onJoin(Wire.Join m) {
     Member was = members.get(m.clientId());
     if (was != null) {
-      Member now = new Member(was.node(), m.userId(), m.extend());
-      members.put(m.clientId(), now);
-      if (now.equals(was)) ack(m.router(), m.ackTo());
-      else deliver(List.of(Wire.Op.join(m.clientId(), m.userId(), m.extend())), null, was.node(), m.ackTo());
+      // a member already: its attributes are updated, and its node gets the join again (a node that missed it, e.g.
+      // across a restart of this sequencer, is repaired by the next bind)
+      members.put(m.clientId(), new Member(was.node(), m.userId(), m.extend()));
+      addNode(was.node(), m.router());
+      deliver(List.of(Wire.Op.join(m.clientId(), m.userId(), m.extend())), null, was.node(), m.ackTo());
       return this;
     }
     Node n = addNode(m.node(), m.router());
@@ -345,6 +364,7 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
   private void deliver(List<Wire.Op> ops, ActorRef<Wire.Count> countTo, String ackNode, ActorRef<Wire.Ack> ackTo) {
     seq++;
     for (Map.Entry<String, Node> e : nodes.entrySet()) {
+      sentTo.put(e.getKey(), e.getValue().router);
       boolean acks = e.getKey().equals(ackNode);
       e.getValue().router.tell(new Wire.Deliver(systemId, group, epoch, seq, ops, countTo, acks ? ackTo : null));
     }
@@ -365,10 +385,13 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
    * actors, Pekko keeps order), then stops. Cluster Sharding holds the group's next messages meanwhile.
    */
   private Behavior<Object> onFence() {
-    if (nodes.isEmpty()) return Behaviors.stopped();
-    java.util.Set<String> waiting = new java.util.HashSet<>(nodes.keySet());
+    nodes.forEach((tag, n) -> sentTo.put(tag, n.router));
+    if (sentTo.isEmpty()) return Behaviors.stopped();
+    java.util.Set<String> waiting = new java.util.HashSet<>(sentTo.keySet());
     ActorRef<Wire.Ack> self = getContext().getSelf().narrow();
-    for (Node n : nodes.values()) n.router.tell(new Wire.Deliver(systemId, group, epoch, seq, List.of(), null, self));
+    for (ActorRef<Wire.ToNode> r : sentTo.values()) {
+      r.tell(new Wire.Deliver(systemId, group, epoch, seq, List.of(), null, self));
+    }
     getContext().scheduleOnce(resyncTimeout, getContext().getSelf(), Tick.FENCE_DONE);
     return Behaviors.receive(Object.class)
         .onMessage(Wire.Ack.class, a -> {

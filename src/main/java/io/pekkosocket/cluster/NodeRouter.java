@@ -64,6 +64,19 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     return ActorRefResolver.get(system).resolveActorRef(address + PATH);
   }
 
+  /** As {@link #routers}, without the nodes this node cannot reach now. */
+  static Map<String, ActorRef<Wire.ToNode>> reachableRouters(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    var state = Cluster.get(system).state();
+    Set<Address> down = new HashSet<>();
+    for (Member m : state.getUnreachable()) down.add(m.address());
+    Map<String, ActorRef<Wire.ToNode>> out = new HashMap<>();
+    for (Member m : state.getMembers()) {
+      String tag = tagOf(m);
+      if (tag != null && routable(m) && !down.contains(m.address())) out.put(tag, routerOf(system, m.address()));
+    }
+    return out;
+  }
+
   /** The routers of every member node this node sees Up (or leaving), by node tag: this node's own included. */
   static Map<String, ActorRef<Wire.ToNode>> routers(org.apache.pekko.actor.typed.ActorSystem<?> system) {
     Map<String, ActorRef<Wire.ToNode>> out = new HashMap<>();
@@ -104,6 +117,9 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   private Map<String, ActorRef<Wire.ToNode>> table = Map.of();
   private final Set<Address> unreachable = new HashSet<>();
   private boolean registryLoaded;
+  /** For the metrics, read from other threads. */
+  private volatile int servingCount = 1;
+  private volatile int unreachableCount;
   private boolean duplicate;
 
   public static Behavior<Object> create(Settings settings, ActorRef<Guardian.Command> guardian,
@@ -128,7 +144,7 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     cluster.subscriptions().tell(Subscribe.create(
         ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new),
         ClusterEvent.ReachabilityEvent.class));
-    metrics.clusterView(() -> table.size(), () -> unreachable.size());
+    metrics.clusterView(() -> servingCount, () -> unreachableCount);
   }
 
   @Override
@@ -157,8 +173,12 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     if (m.event() instanceof ClusterEvent.MemberRemoved) {
       members.remove(member.address());
       unreachable.remove(member.address());
-      // groups whose sequencer was on that node: waking them starts it again elsewhere at once
-      if (!member.address().equals(cluster.selfMember().address())) guardian.tell(Guardian.NodeRemoved.INSTANCE);
+      // groups whose sequencer was on that node: waking them starts it again elsewhere. Twice: a wake that reaches
+      // the shard region before the region has seen the lost node's region stop is sent to the lost node
+      if (!member.address().equals(cluster.selfMember().address())) {
+        getContext().scheduleOnce(Duration.ofSeconds(1), guardian, Guardian.NodeRemoved.INSTANCE);
+        getContext().scheduleOnce(Duration.ofSeconds(5), guardian, Guardian.NodeRemoved.INSTANCE);
+      }
     } else {
       members.put(member.address(), member);
     }
@@ -172,6 +192,7 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     Address a = m.event().member().address();
     if (m.event() instanceof ClusterEvent.UnreachableMember) unreachable.add(a);
     else unreachable.remove(a);
+    unreachableCount = unreachable.size();
     return this;
   }
 
@@ -182,13 +203,18 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onGetView(GetView m) {
+    m.replyTo().tell(new View(Set.copyOf(table.keySet()), unreachableTags()));
+    return this;
+  }
+
+  /** The tags of the members this node cannot reach now (never this node's own). */
+  private Set<String> unreachableTags() {
     Set<String> down = new HashSet<>();
     for (Address a : unreachable) {
       String tag = tagOf(members.get(a));
-      if (tag != null) down.add(tag);
+      if (tag != null && !tag.equals(self)) down.add(tag);
     }
-    m.replyTo().tell(new View(Set.copyOf(table.keySet()), Set.copyOf(down)));
-    return this;
+    return Set.copyOf(down);
   }
 
   private static boolean serving(Member m) {
@@ -228,6 +254,8 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     }
     if (!duplicate) t.put(self, getContext().getSelf().narrow()); // this node always serves its own clients
     table = Map.copyOf(t);
+    servingCount = table.size();
+    unreachableCount = unreachable.size();
   }
 
   /**
@@ -305,8 +333,8 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     String tag = Ids.nodeOf(m.clientId());
     Gather.Targets t = targets(List.of(tag));
     if (t.isEmpty()) {
-      metrics.clusterUnknownTag();
-      m.replyTo().tell(ApiResult.ok(new ApiResult.ClientDelivery(messageId, false)));
+      if (t.missing().isEmpty()) metrics.clusterUnknownTag(); // else: its node is unreachable now
+      m.replyTo().tell(ApiResult.ok(new ApiResult.ClientDelivery(messageId, false)).missing(t.missing()));
       return;
     }
     String text = encoder.push(messageId, m.push());
@@ -385,13 +413,13 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     // time, it never sent it (503, as for any call that did not run)
     long expiresAt = System.currentTimeMillis() + gatherTimeout.toMillis() / 2;
     var sequencer = sharding.entityRefFor(GroupSequencer.KEY, GroupSequencer.entityId(systemId, m.groupName()));
+    // what the tally may read, fixed now: it runs on its own actor, not this one
+    Set<String> down = unreachableTags();
+    Set<String> known = Set.copyOf(table.keySet());
     getContext().spawnAnonymous(Gather.tally("send_to_group",
         me -> sequencer.tell(new Wire.Publish(systemId, m.groupName(), messageId, text, expiresAt, me.narrow(),
             me.narrow())),
-        tag -> {
-          ActorRef<Wire.ToNode> r = table.get(tag);
-          return r == null || (!tag.equals(self) && unreachable.contains(addressOf(r)));
-        },
+        tag -> !known.contains(tag) || down.contains(tag),
         gatherTimeout, r -> m.replyTo().tell(r == null ? ApiResult.busy()
             : ApiResult.ok(new ApiResult.FanOutDelivery(messageId, r.count())).missing(r.missing())), metrics));
   }

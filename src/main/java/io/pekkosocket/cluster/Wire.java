@@ -82,8 +82,12 @@ public final class Wire {
     }
   }
 
-  /** From a sequencer starting (again): this node's members of the group, and the last frame it applied. */
-  public record Report(String systemId, String group, ActorRef<Reported> replyTo) implements ToNode {
+  /**
+   * From a sequencer starting (again): this node's members of the group, and the last frame it applied. From now on
+   * the node drops the group's frames of epoch {@code epochFloor} and below (the starting sequencer's epoch is above
+   * it), so a frame of an earlier incarnation still on its way cannot change what the node reported.
+   */
+  public record Report(String systemId, String group, int epochFloor, ActorRef<Reported> replyTo) implements ToNode {
     public void refuse(String node) {
       replyTo.tell(new Reported(node, null, 0, 0, List.of(), List.of()));
     }
