@@ -5,7 +5,7 @@
 # UNICAST_RATE send_to_client/s), measured by measure.sh over a steady window (server CPU summed over the nodes per
 # delivered frame and per API request; delivery latency from the simulation).
 # Usage, from the repository root after `mvn -B -DskipTests package`:
-#   [GC=-XX:+UseG1GC] [JAVA_EXTRA="-D…"] [CLIENTS=999] [FANOUT_RATE=100] [UNICAST_RATE=2000] [SIMS="GroupFanOut Unicast"] \
+#   [WARMUP=30] [WINDOW=30] [GC=-XX:+UseG1GC] [JAVA_EXTRA="-D…"] [CLIENTS=999] [FANOUT_RATE=100] [UNICAST_RATE=2000] [SIMS="GroupFanOut Unicast"] \
 #     load-tests/cluster-bench.sh [a b c]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,9 +49,10 @@ stop() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; fo
 run() { # mode simulation rate
   local mode=$1 sim=$2 rate=$3
   echo "== ($mode) $sim, $CLIENTS clients, rate $rate, $GC, $(date -u +%FT%TZ)"
-  WARMUP=30 WINDOW=30 load-tests/measure.sh "$PIDLIST" "$URLS" -- \
+  WARMUP=${WARMUP:-30} WINDOW=${WINDOW:-30} load-tests/measure.sh "$PIDLIST" "$URLS" -- \
     mvn -B -o -q -f load-tests gatling:test -Dsimulation=pekkosocket.load.$sim -Dtoken="$TOKEN" -Durls="$URLS" \
-      -Dclients="$CLIENTS" -Drate="$rate" -Dduration=60 -Dsystem="bench-$mode-$sim" 2>&1 \
+      -Dclients="$CLIENTS" -Drate="$rate" -Dduration=$(( ${WARMUP:-30} + ${WINDOW:-30} + 10 )) \
+      -Dsystem="bench-$mode-$sim" 2>&1 \
     | grep -E "^server: [0-9.]+ us|^server: cpu|delivery latency|KO|failed" || true
   cat target/latency-*.txt load-tests/target/latency-*.txt 2>/dev/null || true
   rm -f target/latency-*.txt load-tests/target/latency-*.txt
