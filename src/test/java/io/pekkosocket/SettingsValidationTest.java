@@ -59,7 +59,38 @@ class SettingsValidationTest {
         Arguments.of("socket.systems", List.of("ok", " padded")),
         Arguments.of("socket.auth.leeway", "-1 s"),
         Arguments.of("socket.auth.leeway", "11 minutes"),
-        Arguments.of("socket.auth.leeway", "1500 ms"));
+        Arguments.of("socket.auth.leeway", "1500 ms"),
+        Arguments.of("socket.node-id", "n1234567890123456789012345678901234"), // over 32
+        Arguments.of("socket.cluster.port", 70000),
+        Arguments.of("socket.cluster.gather-timeout", "0 s"),
+        Arguments.of("socket.cluster.seed-nodes", List.of("host-without-port")),
+        Arguments.of("socket.cluster.seed-nodes", List.of("pekko://other-system@127.0.0.1:17355")),
+        Arguments.of("socket.cluster.seed-nodes", List.of("127.0.0.1:17355/path")));
+  }
+
+  @Test
+  void inClusterModeTheGatherTimeoutIsBelowTheAskTimeout() {
+    Map<String, Object> on = Map.of("socket.cluster.enabled", "on", "socket.cluster.gather-timeout", "5 s");
+    Settings.InvalidSetting e = assertThrows(Settings.InvalidSetting.class, () -> with(on));
+    assertTrue(e.getMessage().contains("socket.cluster.gather-timeout"), e.getMessage());
+    // off, it is not used, and a short ask-timeout stays valid
+    assertDoesNotThrow(() -> with(Map.of("socket.api.ask-timeout", "300 ms")));
+  }
+
+  @Test
+  void seedsMayBeHostAndPortOrFullAddresses() {
+    Settings s = with(Map.of("socket.cluster.seed-nodes",
+        List.of("127.0.0.1:17356", " node-b.internal:17357 ", "pekko://pekko-socket@10.0.0.3:17358", "")));
+    assertEquals(List.of("pekko://pekko-socket@127.0.0.1:17356", "pekko://pekko-socket@node-b.internal:17357",
+        "pekko://pekko-socket@10.0.0.3:17358"), s.cluster().seedNodes());
+    Config env = Settings.fromEnv(Map.of("SOCKET_CLUSTER_SEEDS", "127.0.0.1:1,127.0.0.1:2", "SOCKET_CLUSTER_ENABLED",
+        "on", "SOCKET_NODE_ID", "n7"));
+    Settings fromEnv = Settings.from(env.withFallback(ConfigFactory.parseResources("socket-defaults.conf"))
+        .withFallback(ConfigFactory.defaultReference()).resolve());
+    assertEquals(List.of("pekko://pekko-socket@127.0.0.1:1", "pekko://pekko-socket@127.0.0.1:2"),
+        fromEnv.cluster().seedNodes());
+    assertTrue(fromEnv.cluster().enabled());
+    assertEquals("n7", fromEnv.nodeId());
   }
 
   @ParameterizedTest(name = "{0} = {1}")
