@@ -818,6 +818,12 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       if (d.ackTo() != null) d.ackTo().tell(new Wire.Ack(tag(), ApiResult.BUSY.msg()));
       return;
     }
+    if (g == null && joinsHere(d)) {
+      // a first member here: the group's state starts before the step's other joins, so the copy of the directory
+      // this step brings is kept whole
+      g = spawnGroup(d.group());
+      groups.put(d.group(), g);
+    }
     boolean counted = false;
     for (Wire.Op op : d.ops()) {
       switch (op.kind()) {
@@ -864,6 +870,16 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     }
     answer(g, d.ackTo());
     if (g != null && g.members().isEmpty()) askIfIdle(d.group(), g);
+  }
+
+  /** Whether a step makes a client of this node a member (so the group's state here must exist). */
+  private boolean joinsHere(Wire.Deliver d) {
+    for (Wire.Op op : d.ops()) {
+      if (op.kind() != Wire.Kind.JOIN) continue;
+      Client c = clients.get(op.clientId());
+      if (c != null && !c.leaving && c.groups.contains(d.group())) return true;
+    }
+    return false;
   }
 
   /** Answers a bind or unbind once the group has queued what it was sent before (at once when no group is here). */

@@ -297,10 +297,12 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
     if (notices) {
       ops.add(Wire.Op.notice(encoder.membership(Ids.newMessageId(), true, m.clientId(), m.userId(), m.extend())));
     }
-    deliver(ops, null, m.node(), m.ackTo());
-    if (known != null) {
-      seq++;
-      n.router.tell(new Wire.Deliver(systemId, group, epoch, seq, known, null, null));
+    if (known == null) {
+      deliver(ops, null, m.node(), m.ackTo());
+    } else {
+      // in the same step as the join, so the node's copy starts with the group's members before its first one
+      known.addAll(ops);
+      deliver(ops, null, m.node(), m.ackTo(), m.node(), known);
     }
     return this;
   }
@@ -362,11 +364,18 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
 
   /** The next point of the sequence, to every member node; the ack rides with {@code ackNode}'s copy. */
   private void deliver(List<Wire.Op> ops, ActorRef<Wire.Count> countTo, String ackNode, ActorRef<Wire.Ack> ackTo) {
+    deliver(ops, countTo, ackNode, ackTo, null, null);
+  }
+
+  /** As above; node {@code otherNode} gets {@code otherOps} instead of {@code ops}. */
+  private void deliver(List<Wire.Op> ops, ActorRef<Wire.Count> countTo, String ackNode, ActorRef<Wire.Ack> ackTo,
+      String otherNode, List<Wire.Op> otherOps) {
     seq++;
     for (Map.Entry<String, Node> e : nodes.entrySet()) {
       sentTo.put(e.getKey(), e.getValue().router);
       boolean acks = e.getKey().equals(ackNode);
-      e.getValue().router.tell(new Wire.Deliver(systemId, group, epoch, seq, ops, countTo, acks ? ackTo : null));
+      List<Wire.Op> these = e.getKey().equals(otherNode) ? otherOps : ops;
+      e.getValue().router.tell(new Wire.Deliver(systemId, group, epoch, seq, these, countTo, acks ? ackTo : null));
     }
   }
 
