@@ -438,11 +438,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
     faults.check("system", systemId);
     if (expired(m)) return this;
     String messageId = Ids.newMessageId();
-    Frame frame = Frame.text(encoder.push(messageId, m.push()));
-    int delivered = 0;
-    for (Client c : clients.values()) {
-      if (c.queue.offer(frame)) delivered++;
-    }
+    int delivered = offerToAll(Frame.text(encoder.push(messageId, m.push())));
     m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, delivered)));
     return this;
   }
@@ -696,12 +692,16 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
   }
 
   private void onSystemPush(Wire.SystemPush m) {
-    Frame frame = Frame.text(m.text());
+    m.replyTo().tell(new Wire.Count(tag(), offerToAll(Frame.text(m.text()))));
+  }
+
+  /** Offers one frame to every client of the system here; how many queues accepted it. */
+  private int offerToAll(Frame frame) {
     int delivered = 0;
     for (Client c : clients.values()) {
       if (c.queue.offer(frame)) delivered++;
     }
-    m.replyTo().tell(new Wire.Count(tag(), delivered));
+    return delivered;
   }
 
   private void onClusterClose(Wire.Close m) {

@@ -145,6 +145,8 @@ public final class GroupSequencer extends AbstractBehavior<Object> {
               askNodes();
             }
             if (!stash.isFull()) stash.stash(m);
+            else getContext().getLog().warn("group sequencer starting: {} messages wait already; one is dropped",
+                stash.size());
             return this;
           })
           .build();

@@ -93,11 +93,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   /** The registry has been read from the cluster (from the Registry actor). */
   public enum RegistryLoaded implements NoSerializationVerificationNeeded { INSTANCE }
 
-  /** A test and metrics view: the node tags this node can route to, and those unreachable. */
-  public record GetView(ActorRef<View> replyTo) implements NoSerializationVerificationNeeded {}
-
-  public record View(Set<String> nodes, Set<String> unreachable) {}
-
   private record MemberChanged(ClusterEvent.MemberEvent event) implements NoSerializationVerificationNeeded {}
 
   private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event)
@@ -155,7 +150,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
         .onMessage(MemberChanged.class, this::onMemberChanged)
         .onMessage(ReachabilityChanged.class, this::onReachability)
         .onMessageEquals(RegistryLoaded.INSTANCE, this::onRegistryLoaded)
-        .onMessage(GetView.class, this::onGetView)
         .build();
   }
 
@@ -199,11 +193,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   private Behavior<Object> onRegistryLoaded() {
     registryLoaded = true;
     checkReady();
-    return this;
-  }
-
-  private Behavior<Object> onGetView(GetView m) {
-    m.replyTo().tell(new View(Set.copyOf(table.keySet()), unreachableTags()));
     return this;
   }
 

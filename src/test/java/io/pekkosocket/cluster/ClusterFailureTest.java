@@ -162,7 +162,12 @@ class ClusterFailureTest {
           }
         }
       });
-      while (answered.size() < 30) Thread.sleep(5);
+      long started = System.nanoTime();
+      while (answered.size() < 30) { // the stream is under way before n3 stops
+        assertFalse(stream.isDone() && answered.size() < 30, "the stream ended early");
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(30).toNanos(), "the stream does not start");
+        Thread.sleep(5);
+      }
       n3.close(); // graceful: drain, hand-off of its shards, leave
       assertFalse(stream.isDone(), "the stream ended before n3 had stopped: nothing was tested");
       stream.get(120, java.util.concurrent.TimeUnit.SECONDS);

@@ -83,7 +83,6 @@ final class ClusterNodes implements AutoCloseable {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!n.server.ready()) {
       if (System.nanoTime() > deadline) throw new AssertionError("node on port " + n.port() + " never became ready");
-      Thread.onSpinWait();
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {

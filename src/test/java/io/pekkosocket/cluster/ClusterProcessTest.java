@@ -167,10 +167,10 @@ class ClusterProcessTest {
         else assertEquals(503, g.status(), g.body());
       }
     });
-    Thread.sleep(1500);
+    awaitAtLeast(groupPushes, 10, traffic); // traffic flows before the kill
     processes.get("n3").destroyForcibly();
     awaitLeaves(observer, clients.get("n3"), Duration.ofSeconds(40));
-    Thread.sleep(1000);
+    awaitAtLeast(groupPushes, groupPushes.size() + 10, traffic); // and after the cluster has removed n3
     sending.set(false);
     traffic.get(30, TimeUnit.SECONDS);
     assertTrue(slowest.get() < 5_000 + 1_000, "a call took " + slowest.get() + " ms");
@@ -198,6 +198,16 @@ class ClusterProcessTest {
         if (reference == null) reference = got;
         else assertEquals(reference, got, "two members saw the group's pushes in different orders");
       }
+    }
+  }
+
+  /** Waits until {@code answered} holds {@code n} messageIds (the traffic still running), at most 30 s. */
+  private static void awaitAtLeast(List<String> answered, int n, CompletableFuture<Void> traffic) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (answered.size() < n) {
+      if (traffic.isDone()) traffic.get(); // its failure, if it failed
+      assertTrue(System.nanoTime() < deadline, "only " + answered.size() + " of " + n + " pushes answered");
+      Thread.sleep(20);
     }
   }
 
