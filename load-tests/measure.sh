@@ -20,27 +20,29 @@ sys() { local s=0; for p in "${pids[@]}"; do s=$((s + $(awk '{print $15}' /proc/
 scrape() { for u in "${urls[@]}"; do curl -s "$u/metrics"; done; }
 frames() { scrape | awk '$1=="socket_frames_written_total" {s += $2} END {printf "%d", s}'; }
 requests() { scrape | awk '/^socket_api_requests_seconds_count/ {s += $2} END {printf "%d", s}'; }
-sample() { u=$(user); k=$(sys); f=$(frames); r=$(requests); s=$(date +%s.%N); echo "$u $k $f $r $s"; }
+# context switches (voluntary + involuntary) summed over every thread of every server: each thread hand-off is one
+ctxsw() { local s=0; for p in "${pids[@]}"; do s=$((s + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {printf "%d", s}'))); done; echo $s; }
+sample() { c=$(ctxsw); u=$(user); k=$(sys); f=$(frames); r=$(requests); s=$(date +%s.%N); echo "$u $k $f $r $s $c"; }
 
 if [ -n "${WINDOW:-}" ]; then
   "$@" & load=$!
   sleep "${WARMUP:-0}"
-  read -r u0 k0 f0 r0 s0 <<< "$(sample)"
+  read -r u0 k0 f0 r0 s0 c0 <<< "$(sample)"
   sleep "$WINDOW"
-  read -r u1 k1 f1 r1 s1 <<< "$(sample)"
+  read -r u1 k1 f1 r1 s1 c1 <<< "$(sample)"
   # memory while the connections are still held (forces a full GC, after the CPU window)
   for i in "${!pids[@]}"; do "$(dirname "$0")/server-stats.sh" "${pids[$i]}" "${urls[$i]}" | sed "s/^/server ${pids[$i]}: /"; done
   wait $load || echo "load command exited with $?"
 else
-  read -r u0 k0 f0 r0 s0 <<< "$(sample)"
+  read -r u0 k0 f0 r0 s0 c0 <<< "$(sample)"
   "$@" || echo "load command exited with $?"
-  read -r u1 k1 f1 r1 s1 <<< "$(sample)"
+  read -r u1 k1 f1 r1 s1 c1 <<< "$(sample)"
   for i in "${!pids[@]}"; do "$(dirname "$0")/server-stats.sh" "${pids[$i]}" "${urls[$i]}" | sed "s/^/server ${pids[$i]}: /"; done
 fi
 
-awk -v u=$((u1 - u0)) -v k=$((k1 - k0)) -v hz="$hz" -v f=$((f1 - f0)) -v r=$((r1 - r0)) -v s0="$s0" -v s1="$s1" 'BEGIN {
+awk -v u=$((u1 - u0)) -v k=$((k1 - k0)) -v hz="$hz" -v f=$((f1 - f0)) -v r=$((r1 - r0)) -v s0="$s0" -v s1="$s1" -v c=$((c1 - c0)) 'BEGIN {
   cpu = (u + k) / hz; wall = s1 - s0;
   printf "server: cpu=%.2fs (user %.2fs, system %.2fs) wall=%.1fs (%.0f%% of one core) frames_written=%d api_requests=%d\n", cpu, u/hz, k/hz, wall, 100*cpu/wall, f, r;
-  if (f > 0) printf "server: %.2f us of server CPU per delivered frame (all server work / frames), %.0f frames/s\n", 1e6*cpu/f, f/wall;
-  if (r > 0) printf "server: %.1f us of server CPU per API request (all server work / requests), %.0f requests/s\n", 1e6*cpu/r, r/wall;
+  if (f > 0) printf "server: %.2f us of server CPU per delivered frame (all server work / frames), %.0f frames/s, %.3f context switches per frame\n", 1e6*cpu/f, f/wall, c/f;
+  if (r > 0) printf "server: %.1f us of server CPU per API request (all server work / requests), %.0f requests/s, %.2f context switches per request\n", 1e6*cpu/r, r/wall, c/r;
 }'
