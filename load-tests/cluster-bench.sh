@@ -5,17 +5,17 @@
 # UNICAST_RATE send_to_client/s), measured by measure.sh over a steady window (server CPU summed over the nodes per
 # delivered frame and per API request; delivery latency from the simulation).
 # Usage, from the repository root after `mvn -B -DskipTests package`:
-#   [WARMUP=30] [WINDOW=30] [GC=-XX:+UseG1GC] [JAVA_EXTRA="-D…"] [CLIENTS=999] [FANOUT_RATE=100] [UNICAST_RATE=2000] [SIMS="GroupFanOut Unicast"] \
+#   [JAR=target/pekko-socket.jar] [WARMUP=30] [WINDOW=30] [GC=-XX:+UseG1GC] [JAVA_EXTRA="-D…"] [CLIENTS=999] [FANOUT_RATE=100] [UNICAST_RATE=2000] [SIMS="GroupFanOut Unicast"] \
 #     load-tests/cluster-bench.sh [a b c]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JAR=target/pekko-socket.jar
+JAR=${JAR:-target/pekko-socket.jar}   # another build to compare (mode a): JAR=/path/to/its.jar
 GC=${GC:--XX:+UseParallelGC}
 CLIENTS=${CLIENTS:-999}
 FANOUT_RATE=${FANOUT_RATE:-100}
 UNICAST_RATE=${UNICAST_RATE:-2000}
 export SOCKET_JWT_SECRET=${SOCKET_JWT_SECRET:-$(head -c 32 /dev/urandom | base64)}
-TOKEN=$(java -jar "$JAR" token --role admin)
+TOKEN=$(java -jar target/pekko-socket.jar token --role admin)
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }

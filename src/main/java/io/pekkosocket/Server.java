@@ -2,6 +2,9 @@ package io.pekkosocket;
 
 import io.pekkosocket.wire.CloseCode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.japi.function.Function;
 import com.typesafe.config.Config;
 import io.pekkosocket.http.ApiRoutes;
 import io.pekkosocket.http.Envelopes;
@@ -113,21 +116,28 @@ public final class Server {
     Readiness readiness = new Readiness();
     ObjectMapper mapper = new ObjectMapper();
     Envelopes envelopes = new Envelopes(mapper);
+    ApiRoutes api = new ApiRoutes(system, system, settings, mapper, envelopes, tokens, metrics, admission);
     Route route = new AllDirectives() {
       Route build() {
         return envelopes.handled(concat(
             new HealthRoutes(readiness, envelopes, metrics, !metricsApart, settings.metricsToken()).routes(),
             new SocketRoutes(system, system, settings, envelopes, tokens, sessions.tokens(), metrics,
                 readiness).routes(),
-            new ApiRoutes(system, system, settings, mapper, envelopes, tokens, metrics, admission).routes()));
+            api.routes()));
       }
     }.build();
+    // the common API call skips the routing DSL (ApiRoutes.direct); everything else goes through the route
+    Function<HttpRequest, CompletionStage<HttpResponse>> routed = route.handler(system);
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler = request -> {
+      CompletionStage<HttpResponse> direct = settings.directApi() ? api.direct(request) : null;
+      return direct != null ? direct : routed.apply(request);
+    };
     Route metricsRoute = envelopes.handled(
         new HealthRoutes(readiness, envelopes, metrics, true, settings.metricsToken()).routes());
 
-    return bind(system, settings.host(), settings.port(), route)
+    return bind(system, settings.host(), settings.port(), handler)
         .thenCompose(binding -> !metricsApart ? CompletableFuture.completedFuture(List.of(binding))
-            : bind(system, settings.host(), settings.metricsPort().getAsInt(), metricsRoute).thenApply(m -> List.of(binding, m)))
+            : bind(system, settings.host(), settings.metricsPort().getAsInt(), metricsRoute.handler(system)).thenApply(m -> List.of(binding, m)))
         .thenApply(bindings -> {
           // only a server that is really serving (bound) publishes its admin token: a second instance started by
           // mistake on the same data dir fails to bind and leaves the running server's file alone
@@ -167,8 +177,9 @@ public final class Server {
   };
 
   /** Binds one listener on {@code socket.http.host}; a failure is logged and fails the stage naming the address. */
-  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Route route) {
-    return Http.get(system).newServerAt(host, port).bind(route)
+  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
+      Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return Http.get(system).newServerAt(host, port).bind(handler)
         .exceptionally(e -> {
           log.error("could not bind {}:{}: {}", host, port, e.toString());
           throw new IllegalStateException("bind failed on " + host + ":" + port, e);
@@ -191,8 +202,9 @@ public final class Server {
     // Pekko's own request timeout must not answer (with its bare 503) before the API's deadline and grace have
     // run out: a caller answered 503 must be one whose command never runs
     Duration apiAnswer = settings.askTimeout().plus(settings.deadlineGrace());
-    boolean infinite = baseConfig.getString("pekko.http.server.request-timeout").equals("infinite");
-    if (!infinite && baseConfig.getDuration("pekko.http.server.request-timeout").compareTo(apiAnswer.plusSeconds(1)) < 0) {
+    String requestTimeout = baseConfig.getString("pekko.http.server.request-timeout");
+    boolean none = requestTimeout.equals("infinite") || requestTimeout.equals("off"); // Pekko's two words for none
+    if (!none && baseConfig.getDuration("pekko.http.server.request-timeout").compareTo(apiAnswer.plusSeconds(1)) < 0) {
       derived.put("pekko.http.server.request-timeout", apiAnswer.plusSeconds(1).toMillis() + "ms");
     }
     // the client's address, needed by the per-address handshake limit (Pekko's default is off)

@@ -65,6 +65,8 @@ public record Settings(
     int detachedSessions,
     // batch (issue 13)
     int maxBatch,
+    // performance (issue 13): the common API call skips the routing DSL (ApiRoutes.direct)
+    boolean directApi,
     // cluster mode (issue 12)
     Cluster cluster) {
 
@@ -182,6 +184,7 @@ public record Settings(
         s.getInt("ws.resume-buffer"),
         s.getInt("limits.detached-sessions"),
         s.getInt("api.max-batch"),
+        s.getBoolean("api.direct-path"),
         Cluster.from(s));
     settings.check();
     return settings;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -82,5 +83,21 @@ class SettingsTest {
     assertEquals(20, s.handshakesPerAddress());
     assertEquals(Duration.ofSeconds(90), c.getDuration("pekko.http.server.idle-timeout"));
     assertTrue(c.getBoolean("pekko.http.server.remote-address-attribute"));
+  }
+
+  /** Pekko's request timeout never answers before the API's own deadline; "off" and "infinite" stay as they are. */
+  @Test
+  void pekkosRequestTimeoutIsRaisedAboveTheApiDeadlineOrLeftOff() {
+    for (String none : List.of("off", "infinite")) {
+      Config c = Server.runtimeConfig(ConfigFactory.parseString("pekko.http.server.request-timeout = " + none)
+          .withFallback(ConfigFactory.parseResources("socket-defaults.conf"))
+          .withFallback(ConfigFactory.defaultReference()).resolve());
+      assertEquals(none, c.getString("pekko.http.server.request-timeout"));
+    }
+    Config shortOne = Server.runtimeConfig(ConfigFactory.parseString("pekko.http.server.request-timeout = 2 s")
+        .withFallback(ConfigFactory.parseResources("socket-defaults.conf"))
+        .withFallback(ConfigFactory.defaultReference()).resolve());
+    // ask-timeout 5 s + deadline-grace 1 s, and one more second for the answer to be written
+    assertEquals(Duration.ofSeconds(7), shortOne.getDuration("pekko.http.server.request-timeout"));
   }
 }

@@ -25,7 +25,11 @@ import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -83,6 +87,69 @@ public final class ApiRoutes extends AllDirectives {
         return response;
       }, () -> envelopes.handled(operation(operation)));
     }));
+  }
+
+  /**
+   * The common API call answered without the routing DSL (lever 8 of the performance study, docs/ARCHITECTURE.md
+   * "How an API call travels"): a {@code POST /api/<operation>} whose whole body has arrived with its headers, at
+   * most {@code max-body}, that accepts JSON. It runs exactly the steps of {@link #routes()} (auth, the operation's
+   * reading, the same {@link #call}) and writes the same envelope bytes. Anything else, and any call whose reading
+   * fails before it is asked, is left to {@link #routes()} (answers {@code null}), which answers it as always: no
+   * doubt is decided here, and nothing is asked twice (a call is asked only once its reading has succeeded).
+   */
+  public CompletionStage<HttpResponse> direct(HttpRequest request) {
+    if (!request.method().equals(HttpMethods.POST) || !(request.entity() instanceof HttpEntity.Strict strict)) {
+      return null;
+    }
+    String operation = operationOf(request.getUri().path());
+    if (operation == null || strict.getData().length() > settings.maxBody() || !acceptsJson(request)) return null;
+    long start = System.nanoTime();
+    String authorization = request.getHeader("Authorization").map(HttpHeader::value).orElse(null);
+    String systemId = request.getHeader("SystemId").map(HttpHeader::value).orElse("");
+    Optional<Tokens.Claims> claims = tokens.verifyBearer(authorization);
+    CompletionStage<Envelopes.Answer> answer;
+    if (claims.isEmpty() || !keyFits(claims.get(), systemId)) {
+      answer = CompletableFuture.completedFuture(
+          new Envelopes.Answer(StatusCodes.UNAUTHORIZED, ApiResult.error("unauthorized")));
+    } else if (!permits(claims.get(), operation, systemId)) {
+      answer = CompletableFuture.completedFuture(
+          new Envelopes.Answer(StatusCodes.FORBIDDEN, ApiResult.error("forbidden")));
+    } else {
+      CompletionStage<? extends ApiResult<?>> called;
+      try {
+        called = call(operation, strict.getData().toArray(), systemId);
+      } catch (RuntimeException unread) {
+        return null; // a body or operation the route will refuse, with its own envelope
+      }
+      answer = called.handle((result, failure) -> failure == null
+          ? new Envelopes.Answer(Envelopes.statusOf(result), result)
+          : Envelopes.ofFailure(failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+              ? c.getCause() : failure));
+    }
+    return answer.thenApply(a -> {
+      metrics.apiRequest(operation, a.status().intValue(), System.nanoTime() - start);
+      metrics.apiDirect();
+      return envelopes.response(a.status(), a.result());
+    });
+  }
+
+  /** {@code <operation>} of {@code /api/<operation>} when it is a plain name, else null (the route decides). */
+  private static String operationOf(String path) {
+    if (!path.startsWith("/api/") || path.length() == 5) return null;
+    for (int i = 5; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if ((c < 'a' || c > 'z') && c != '_') return null;
+    }
+    return path.substring(5);
+  }
+
+  /** No Accept header, or one that plainly takes JSON: anything subtler is the route's content negotiation. */
+  private static boolean acceptsJson(HttpRequest request) {
+    if (request.getHeader("Accept-Charset").isPresent()) return false;
+    Optional<HttpHeader> accept = request.getHeader("Accept");
+    if (accept.isEmpty()) return true;
+    String value = accept.get().value().trim();
+    return value.equals("*/*") || value.equals("application/json");
   }
 
   private Route operation(String operation) {

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pekkosocket.wire.ApiResult;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -31,11 +34,13 @@ public final class Envelopes extends AllDirectives {
     }
   }
 
+  private final ObjectMapper mapper;
   private final Marshaller<ApiResult<?>, RequestEntity> marshaller;
   private final ExceptionHandler exceptionHandler;
   private final RejectionHandler rejectionHandler;
 
   public Envelopes(ObjectMapper mapper) {
+    this.mapper = mapper;
     this.marshaller = Jackson.marshaller(mapper);
     this.exceptionHandler = exceptions();
     this.rejectionHandler = rejections();
@@ -67,24 +72,42 @@ public final class Envelopes extends AllDirectives {
 
   private ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()
-        .match(ApiRequest.BadRequest.class, e -> complete(StatusCodes.BAD_REQUEST, ApiResult.error(e.getMessage())))
-        .match(io.pekkosocket.api.Malformed.class,
-            e -> complete(StatusCodes.BAD_REQUEST, ApiResult.error(e.getMessage())))
-        .match(NotFound.class, e -> complete(StatusCodes.NOT_FOUND, ApiResult.error(e.getMessage())))
-        .match(EntityStreamSizeException.class,
-            e -> complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large")))
-        .match(TimeoutException.class, e -> complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.BUSY))
         .matchAny(e -> {
-          if (isTooLarge(e)) {
-            return complete(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large"));
-          }
-          if (e.getCause() instanceof TimeoutException) {
-            return complete(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.BUSY);
-          }
-          log.error("request failed: {}", e.toString());
-          return complete(StatusCodes.INTERNAL_SERVER_ERROR, ApiResult.error("internal error"));
+          Answer a = ofFailure(e);
+          return complete(a.status(), a.result());
         })
         .build();
+  }
+
+  /** A status and the envelope that goes with it. */
+  record Answer(StatusCode status, ApiResult<?> result) {}
+
+  /** What a call that failed with {@code e} is answered: the one mapping of errors to envelopes. */
+  static Answer ofFailure(Throwable e) {
+    if (e instanceof ApiRequest.BadRequest || e instanceof io.pekkosocket.api.Malformed) {
+      return new Answer(StatusCodes.BAD_REQUEST, ApiResult.error(e.getMessage()));
+    }
+    if (e instanceof NotFound) return new Answer(StatusCodes.NOT_FOUND, ApiResult.error(e.getMessage()));
+    if (isTooLarge(e)) return new Answer(StatusCodes.PAYLOAD_TOO_LARGE, ApiResult.error("payload too large"));
+    if (e instanceof TimeoutException || e.getCause() instanceof TimeoutException) {
+      return new Answer(StatusCodes.SERVICE_UNAVAILABLE, ApiResult.BUSY);
+    }
+    log.error("request failed: {}", e.toString());
+    return new Answer(StatusCodes.INTERNAL_SERVER_ERROR, ApiResult.error("internal error"));
+  }
+
+  /**
+   * The response {@link #complete(StatusCode, ApiResult)} makes, built without the routing DSL: the envelope's JSON
+   * bytes as {@code application/json}, byte for byte what the Jackson marshaller writes.
+   */
+  HttpResponse response(StatusCode status, ApiResult<?> result) {
+    byte[] json;
+    try {
+      json = mapper.writeValueAsBytes(result);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("an envelope that cannot be written: " + e.getMessage(), e);
+    }
+    return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json));
   }
 
   private static boolean isTooLarge(Throwable e) {

@@ -42,6 +42,7 @@ public final class Metrics implements FrameCounters {
   private final Counter framesRefused;
   private final Counter framesWritten;
   private final Counter slowConsumerCloses;
+  private final Counter apiDirect;
 
   public Metrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -69,6 +70,9 @@ public final class Metrics implements FrameCounters {
         .register(registry);
     slowConsumerCloses = Counter.builder("socket_slow_consumer_closes_total")
         .description("Connections closed with 1013 because their queue overflowed").register(registry);
+    apiDirect = Counter.builder("socket_api_direct_total")
+        .description("API calls answered by the direct path, without the routing DSL (socket.api.direct-path)")
+        .register(registry);
   }
 
   /** The sessions waiting to be resumed now, as {@code socket_sessions_detached}. */
@@ -126,6 +130,11 @@ public final class Metrics implements FrameCounters {
   public void handshakeFailed(String reason) {
     counters.computeIfAbsent("handshake " + reason, key -> Counter.builder("socket_handshake_failures_total")
         .tag("reason", reason).register(registry)).increment();
+  }
+
+  /** One API call answered by the direct path (it is counted in {@link #apiRequest} too). */
+  public void apiDirect() {
+    apiDirect.increment();
   }
 
   public void apiRequest(String operation, int status, long nanos) {
