@@ -220,10 +220,15 @@ public final class ApiRoutes extends AllDirectives {
 
   /**
    * {@code batch}: the commands run one after another, each asked once the one before it has been answered (so it
-   * sees its effects), each answered with its own envelope; a command that cannot be read fails alone. The batch
-   * takes one in-flight permit per command (all or nothing: 503 for the whole batch) and gives them back when it is
-   * done. All its commands share one deadline, {@code ask-timeout} after the batch was admitted: a command not
-   * started by then is answered busy and never runs.
+   * sees its effects), each answered with its own envelope; a command that cannot be read fails alone. The one
+   * exception is a run of consecutive direct sends ({@code send_to_client}, {@code send_to_clients}): they change
+   * nothing another command could see, and each is handed to its system in order on the path a single call takes
+   * (a client's sends always take the same path, and every hop keeps the order of its sender), so they are asked
+   * together, in order, and their answers collected in order: one trip through the actors for the run instead of
+   * one per command. Not in cluster mode: there a send to another node's client travels through a gather actor of
+   * its own, and two of those keep no order between them. The batch takes one in-flight permit per command (all or nothing: 503 for the whole batch)
+   * and gives them back when it is done. All its commands share one deadline, {@code ask-timeout} after the batch
+   * was admitted: a command not started by then is answered busy and never runs.
    */
   private CompletionStage<ApiResult<ApiResult.BatchResults>> batch(String systemId, long bytes, Request.Batch b) {
     int n = b.commands().size();
@@ -232,14 +237,37 @@ public final class ApiRoutes extends AllDirectives {
     long deadline = System.nanoTime() + askTimeout.toNanos();
     List<ApiResult<?>> results = new ArrayList<>(n);
     CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
-    for (Body command : b.commands()) {
-      chain = chain.thenCompose(x -> batchCommand(systemId, command, deadline)).thenAccept(results::add);
+    List<Body> commands = b.commands();
+    for (int i = 0; i < n; ) {
+      int end = i + 1;
+      if (!settings.cluster().enabled() && directSend(commands.get(i))) {
+        while (end < n && directSend(commands.get(end))) end++;
+      }
+      List<Body> run = commands.subList(i, end);
+      chain = chain.thenCompose(x -> {
+        List<CompletableFuture<? extends ApiResult<?>>> asked = new ArrayList<>(run.size());
+        for (Body command : run) asked.add(batchCommand(systemId, command, deadline).toCompletableFuture());
+        return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new))
+            .thenRun(() -> asked.forEach(a -> results.add(a.join())));
+      });
+      i = end;
     }
     return chain.handle((x, failure) -> {
       if (inFlight != null) inFlight.release(n, bytes);
       if (failure != null) throw new java.util.concurrent.CompletionException(failure);
       return ApiResult.ok(new ApiResult.BatchResults(List.copyOf(results)));
     });
+  }
+
+  /** A batch command that only sends to clients named by id: it changes nothing the next command could see. */
+  private static boolean directSend(Body command) {
+    if (command == null) return false;
+    try {
+      String op = command.string("op");
+      return op.equals("send_to_client") || op.equals("send_to_clients");
+    } catch (RuntimeException unreadable) {
+      return false; // answered alone, with its own error
+    }
   }
 
   /** One command of a batch: read, then asked with the batch's deadline; any failure is its own result. */
