@@ -9,6 +9,7 @@ import com.typesafe.config.Config;
 import io.pekkosocket.http.ApiRoutes;
 import io.pekkosocket.http.Envelopes;
 import io.pekkosocket.http.HealthRoutes;
+import io.pekkosocket.http.IdleGuard;
 import io.pekkosocket.http.SocketRoutes;
 import com.typesafe.config.ConfigFactory;
 import io.pekkosocket.auth.KeyRing;
@@ -26,12 +27,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,9 +139,10 @@ public final class Server {
     Route metricsRoute = envelopes.handled(
         new HealthRoutes(readiness, envelopes, metrics, true, settings.metricsToken()).routes());
 
-    return bind(system, settings.host(), settings.port(), handler)
+    return bind(system, settings.host(), settings.port(), handler, settings.httpIdleTimeout())
         .thenCompose(binding -> !metricsApart ? CompletableFuture.completedFuture(List.of(binding))
-            : bind(system, settings.host(), settings.metricsPort().getAsInt(), metricsRoute.handler(system)).thenApply(m -> List.of(binding, m)))
+            : bind(system, settings.host(), settings.metricsPort().getAsInt(), metricsRoute.handler(system),
+                settings.httpIdleTimeout()).thenApply(m -> List.of(binding, m)))
         .thenApply(bindings -> {
           // only a server that is really serving (bound) publishes its admin token: a second instance started by
           // mistake on the same data dir fails to bind and leaves the running server's file alone
@@ -176,10 +181,16 @@ public final class Server {
     }
   };
 
-  /** Binds one listener on {@code socket.http.host}; a failure is logged and fails the stage naming the address. */
+  /**
+   * Binds one listener on {@code socket.http.host}; a failure is logged and fails the stage naming the address. Each
+   * connection runs {@code handler} as {@code bind(handler)} would (at most {@code pipelining-limit} requests at a
+   * time), behind an {@link IdleGuard} of {@code idleTimeout}.
+   */
   private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
-      Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
-    return Http.get(system).newServerAt(host, port).bind(handler)
+      Function<HttpRequest, CompletionStage<HttpResponse>> handler, Duration idleTimeout) {
+    int pipelining = ServerSettings.create(system.settings().config()).getPipeliningLimit();
+    Flow<HttpRequest, HttpResponse, NotUsed> flow = Flow.of(HttpRequest.class).mapAsync(pipelining, handler);
+    return Http.get(system).newServerAt(host, port).bindFlow(IdleGuard.around(flow, idleTimeout))
         .exceptionally(e -> {
           log.error("could not bind {}:{}: {}", host, port, e.toString());
           throw new IllegalStateException("bind failed on " + host + ":" + port, e);
@@ -193,9 +204,10 @@ public final class Server {
     // the drain phase must be allowed to last the whole drain window and the last close handshakes
     derived.put("pekko.coordinated-shutdown.phases.service-unbind.timeout",
         settings.drain().plus(settings.closeTimeout()).plusSeconds(5).toMillis() + "ms");
-    // a connection on which nothing moves is closed (M1); Pekko counts traffic both ways, so the server's pings
-    // keep every WebSocket busy
-    derived.put("pekko.http.server.idle-timeout", settings.httpIdleTimeout().toMillis() + "ms");
+    // Pekko's idle timer would wake every idle-timeout / 8 on every connection, WebSockets included, for their whole
+    // life (docs/BENCHMARKS.md): off. IdleGuard times the HTTP phase of a connection (socket.http.idle-timeout, M1),
+    // the WebSocket heartbeat times a WebSocket. With infinite, Pekko adds no idle stage to a connection.
+    derived.put("pekko.http.server.idle-timeout", "infinite");
     // once the server is done with a connection, Pekko keeps it at most this long for the peer to drain it, then
     // resets it: a WebSocket whose close frame the peer never reads ends within close-timeout, not Pekko's minute
     derived.put("pekko.http.server.linger-timeout", settings.closeTimeout().toMillis() + "ms");
