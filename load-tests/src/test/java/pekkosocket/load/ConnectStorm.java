@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code hold} seconds while the server pings them and a light sender pushes one send_to_system every
  * {@code every} seconds; then every client checks its connection is still open and that it got every push.
  * Failures to connect and drops (a connection closed during the hold, or a push missing) count as KO.
+ * {@code -Dbrowser=true}: every handshake carries the headers Chrome sends on a WebSocket upgrade
+ * ({@link Load#handshakeHeaders()}), to compare the server's heap per connection with and without them.
  */
 public class ConnectStorm extends Simulation {
   static final int CLIENTS = Load.intProp("clients", 1000);
@@ -31,8 +33,9 @@ public class ConnectStorm extends Simulation {
 
   @Override
   public void after() {
-    System.out.println("connect-storm: clients " + CLIENTS + ", pushes sent " + PUSHES.get() + ", push frames received "
-        + RECEIVED.get() + " (expected up to " + PUSHES.get() * CLIENTS + ")");
+    System.out.println("connect-storm: clients " + CLIENTS + (Load.browser() ? " (browser handshakes)" : "")
+        + ", pushes sent " + PUSHES.get() + ", push frames received " + RECEIVED.get() + " (expected up to "
+        + PUSHES.get() * CLIENTS + ")");
   }
 
   static ChainBuilder consume() {
@@ -48,7 +51,7 @@ public class ConnectStorm extends Simulation {
 
   ScenarioBuilder clients = scenario("clients")
       .exec(s -> s.set("got", 0L))
-      .exec(ws("connect").connect("/ws?systemId=" + Load.system())
+      .exec(ws("connect").connect("/ws?systemId=" + Load.system()).headers(Load.handshakeHeaders())
           .await(Duration.ofSeconds(60)).on(ws.checkTextMessage("welcome").check(jsonPath("$.code").is("0"))))
       .exec(s -> s.set("pushesAtJoin", PUSHES.get()))
       .during(Duration.ofSeconds(HOLD + RAMP - 0L)).on(pause(Duration.ofSeconds(30)).exec(consume()))

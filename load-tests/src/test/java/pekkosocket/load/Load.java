@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -76,14 +78,48 @@ final class Load {
     return Integer.getInteger(name, def);
   }
 
+  /**
+   * {@code -Dbrowser=true}: WebSocket handshakes look like Chrome's (see {@link #handshakeHeaders()}). Pekko HTTP
+   * keeps a copy of its header-parser trie per connection once it meets a header name it does not know, so a
+   * browser's upgrade may cost the server more heap per connection than a bare client's.
+   */
+  static boolean browser() {
+    return Boolean.getBoolean("browser");
+  }
+
+  /**
+   * The extra headers of a WebSocket handshake: none, or with {@code -Dbrowser=true} those Chrome 131 sends on an
+   * upgrade from a page served by the (first) server; {@link #protocol()} then leaves out its Accept and
+   * Content-Type headers, which a browser's upgrade does not have. Gatling's client (Netty) adds Host, Upgrade,
+   * Connection, Sec-WebSocket-Key and Sec-WebSocket-Version, and merges its own permessage-deflate offer into
+   * Sec-WebSocket-Extensions (it sends one without this flag too). The server negotiates no extension: frames stay
+   * uncompressed.
+   */
+  static Map<String, String> handshakeHeaders() {
+    if (!browser()) return Map.of();
+    URI page = URI.create(url());
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("Pragma", "no-cache");
+    h.put("Cache-Control", "no-cache");
+    h.put("User-Agent",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36");
+    h.put("Origin", "http://" + page.getHost() + (page.getPort() < 0 ? "" : ":" + page.getPort()));
+    h.put("Accept-Encoding", "gzip, deflate, br, zstd");
+    h.put("Accept-Language", "en-US,en;q=0.9");
+    h.put("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits");
+    return java.util.Collections.unmodifiableMap(h); // in the order Chrome sends them
+  }
+
   /** HTTP and WebSocket protocol; WebSocket source addresses spread over 127.0.0.1..N when -DsourceAddresses=N. */
   static HttpProtocolBuilder protocol() {
     // several nodes: virtual users (clients, senders) are spread over them round-robin
     List<String> urls = urls();
     HttpProtocolBuilder p = http.baseUrls(urls)
         .wsBaseUrls(urls.stream().map(u -> u.replaceFirst("^http", "ws")).toList()).shareConnections()
-        .acceptHeader("application/json").contentTypeHeader("application/json")
         .wsUnmatchedInboundMessageBufferSize(intProp("buffer", 10_000));
+    // protocol headers go on WebSocket handshakes too, and a browser's upgrade has neither (the server reads API
+    // bodies as JSON whatever their Content-Type)
+    if (!browser()) p = p.acceptHeader("application/json").contentTypeHeader("application/json");
     int sources = intProp("sourceAddresses", 1);
     if (sources > 1) {
       List<String> addresses = new ArrayList<>();
