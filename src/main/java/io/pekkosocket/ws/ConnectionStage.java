@@ -28,6 +28,10 @@ import org.apache.pekko.util.ByteString;
  * a message over {@code max-frame} with 1009; more frames than the inbound rate allows with 1008. Data frames are
  * otherwise read and dropped chunk by chunk; only a control frame's payload (at most 125 bytes) is held.
  *
+ * <p>Pings and the idle timeout are the node's {@link Heartbeat}'s: the stage registers with it when it starts and
+ * unregisters when it stops; the heartbeat asks it to ping (every {@code ping-interval}) and to check for silence,
+ * through the same wake-up as a frame offered to its queue. The stage's own timer is only the close timeout.
+ *
  * <p>What the connection can hold is bounded whatever the peer sends or refuses to read: the queue's limits, one
  * pending pong (answering only the latest ping, as RFC 6455 §5.5.3 allows; it counts against the same limits) and
  * one pending ping. Once a close is decided, by either side, the TCP connection ends within {@code close-timeout}:
@@ -68,10 +72,11 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     }
   }
 
-  private static final String PING_TIMER = "ping";
-  private static final String IDLE_TIMER = "idle";
   private static final String CLOSE_TIMER = "close";
   private static final int MAX_CONTROL_PAYLOAD = 125;
+
+  /** Why the stage is woken from outside: frames in its queue, or the heartbeat asking. */
+  private enum Wake { FRAMES, PING, IDLE_CHECK }
 
   /** What the frame being read is, and so what its data chunks are for. */
   private enum Reading { NOTHING, CONTROL, TEXT, SKIP }
@@ -114,8 +119,12 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     return new Logic();
   }
 
-  private final class Logic extends TimerGraphStageLogic {
+  private final class Logic extends TimerGraphStageLogic implements Heartbeat.Member {
     private final OutboundQueue.Wakeups wakeups;
+    /** The one wake-up path into the stage: the queue's frames and the heartbeat's requests. */
+    private final AsyncCallback<Wake> wake;
+    private Heartbeat.Ticker heartbeat;
+    private int heartbeatSlot;
     /** How many frames of the preamble have been written (the preamble comes before anything of the queue). */
     private int preambleWritten;
     /** The queue is no longer this stage's: a new socket took the session over, or this socket was lost. */
@@ -124,7 +133,8 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     private final long idleNanos = limits.idleTimeout().toNanos();
     private final double tokensPerNano = limits.inboundRate() / 1e9;
 
-    private long lastActivity = System.nanoTime();
+    /** The last inbound frame (or the start); written here on every frame, read by the heartbeat's thread. */
+    private volatile long lastActivity = System.nanoTime();
     // outbound control frames: at most one of each waits
     private boolean pingDue;
     private FrameStart pong;
@@ -154,13 +164,13 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
     Logic() {
       super(shape);
-      AsyncCallback<Object> frameAvailable = createAsyncCallback(x -> tryPush());
+      wake = createAsyncCallback(this::onWake);
       AsyncCallback<CloseRequest> closeRequested = createAsyncCallback(this::onCloseRequest);
       AsyncCallback<Object> superseded = createAsyncCallback(x -> onSuperseded());
       wakeups = new OutboundQueue.Wakeups() {
         @Override
         public void frameAvailable() {
-          frameAvailable.invoke(Boolean.TRUE);
+          wake.invoke(Wake.FRAMES);
         }
 
         @Override
@@ -212,22 +222,26 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
     @Override
     public void preStart() {
       pull(in);
-      scheduleAtFixedRate(PING_TIMER, limits.pingInterval(), limits.pingInterval());
-      scheduleOnce(IDLE_TIMER, limits.idleTimeout());
+      heartbeat = Heartbeat.get(materializer().system()).ticker(limits.pingInterval(), limits.idleTimeout());
+      heartbeatSlot = heartbeat.register(this);
       queue.attach(wakeups);
       listener.opened(queue);
     }
 
     @Override
     public void postStop() {
-      if (!letGo && endCode == CloseCode.ABNORMAL && queue.resumable()) letGoOf(); // lost: the session may resume
-      if (!letGo) {
-        releasePong();
-        int dropped = queue.discard(wakeups);
-        if (dropped > 0) counters.discarded(discardReason(), dropped);
+      try {
+        if (!letGo && endCode == CloseCode.ABNORMAL && queue.resumable()) letGoOf(); // lost: the session may resume
+        if (!letGo) {
+          releasePong();
+          int dropped = queue.discard(wakeups);
+          if (dropped > 0) counters.discarded(discardReason(), dropped);
+        }
+        announceClosed();
+        listener.ended(queue);
+      } finally {
+        if (heartbeat != null) heartbeat.unregister(this, heartbeatSlot); // last: whatever happened above
       }
-      announceClosed();
-      listener.ended(queue);
     }
 
     private void releasePong() {
@@ -276,22 +290,42 @@ public final class ConnectionStage extends GraphStage<FlowShape<FrameEvent, Fram
 
     @Override
     public void onTimer(Object key) {
-      if (PING_TIMER.equals(key)) {
-        if (!closing()) {
+      if (CLOSE_TIMER.equals(key)) failStage(new Abort());
+    }
+
+    // ---- the heartbeat's side (called from its thread: each only wakes the stage) ----
+
+    @Override
+    public long lastInbound() {
+      return lastActivity;
+    }
+
+    @Override
+    public void requestPing() {
+      wake.invoke(Wake.PING);
+    }
+
+    @Override
+    public void requestIdleCheck() {
+      wake.invoke(Wake.IDLE_CHECK);
+    }
+
+    private void onWake(Wake why) {
+      switch (why) {
+        case PING -> {
+          if (closing()) return;
           pingDue = true;
-          tryPush();
         }
-      } else if (IDLE_TIMER.equals(key)) {
-        long idle = System.nanoTime() - lastActivity;
-        if (idle >= idleNanos) {
-          if (queue.resumable() && !closing()) letGoOf(); // a dead network looks like this: the session may resume
+        case IDLE_CHECK -> {
+          // the heartbeat read an older lastActivity than this: decide on the stage's own reading
+          if (closing() || System.nanoTime() - lastActivity < idleNanos) return;
+          if (queue.resumable()) letGoOf(); // a dead network looks like this: the session may resume
           decideClose(CloseCode.GOING_AWAY, "heartbeat timeout", false);
-        } else {
-          scheduleOnce(IDLE_TIMER, Duration.ofNanos(idleNanos - idle));
+          return;
         }
-      } else if (CLOSE_TIMER.equals(key)) {
-        failStage(new Abort());
+        default -> { } // frames in the queue
       }
+      tryPush();
     }
 
     private boolean closing() {

@@ -34,22 +34,28 @@ class HeartbeatAndSlowConsumerTest {
   @Test
   void serverPingsAndClosesASilentConnectionWith1001AndSends1002() throws Exception {
     String s = server.newSystem();
-    try (WsClient watcher = server.connect(s);
-         RawWsClient silent = new RawWsClient(server.port(), "/ws?systemId=" + s, 0)) {
-      String clientId = silent.welcomeClientId();
-      server.api.bind(s, watcher.clientId, "g").ok();
-      server.api.bind(s, clientId, "g").ok();
-      boolean sawPing = false;
-      RawWsClient.Frame close = null;
-      while (close == null) {
-        RawWsClient.Frame f = silent.read(); // never answered: the client stays silent
-        if (f.opcode() == 9) sawPing = true;
-        if (f.opcode() == 8) close = f;
+    try (WsClient watcher = server.connect(s)) {
+      long opening = System.nanoTime(); // the silent connection's stage starts after this
+      try (RawWsClient silent = new RawWsClient(server.port(), "/ws?systemId=" + s, 0)) {
+        String clientId = silent.welcomeClientId();
+        server.api.bind(s, watcher.clientId, "g").ok();
+        server.api.bind(s, clientId, "g").ok();
+        boolean sawPing = false;
+        RawWsClient.Frame close = null;
+        while (close == null) {
+          RawWsClient.Frame f = silent.read(); // never answered: the client stays silent
+          if (f.opcode() == 9) sawPing = true;
+          if (f.opcode() == 8) close = f;
+        }
+        long silentMs = (System.nanoTime() - opening) / 1_000_000;
+        assertTrue(sawPing, "the server pinged before giving up");
+        assertEquals(1001, close.closeCode());
+        assertEquals("heartbeat timeout", new String(close.payload(), 2, close.payload().length - 2,
+            java.nio.charset.StandardCharsets.UTF_8));
+        // not before the idle timeout, and soon after it: the heartbeat looks for silence every 150 ms here (a
+        // tenth of the idle timeout); the rest is slack for a busy machine
+        assertTrue(silentMs >= 1500 && silentMs < 1500 + 150 + 850, "closed after " + silentMs + " ms of silence");
       }
-      assertTrue(sawPing, "the server pinged before giving up");
-      assertEquals(1001, close.closeCode());
-      assertEquals("heartbeat timeout", new String(close.payload(), 2, close.payload().length - 2,
-          java.nio.charset.StandardCharsets.UTF_8));
       watcher.next(); // its own 1001
       watcher.next(); // the silent client's 1001
       assertEquals(1002, watcher.nextJson().get("code").asInt());
