@@ -1,7 +1,7 @@
 // Server CPU per push: send_to_client one call at a time vs the same pushes in batches of 100 distinct clients.
 // A bounded, loopback-only measurement of a running server (its pid for /proc): N pushes each way, every push
 // counted on arrival. Node 20 with the `ws` package (npm ci in clients/js first).
-// Usage: [ONLY=single] node load-tests/batch-vs-single.mjs <server-pid> <admin-token> [pushes=20000] [url=http://127.0.0.1:7800]
+// Usage: [ONLY=single|batch] node load-tests/batch-vs-single.mjs <server-pid> <admin-token> [pushes=20000] [url=http://127.0.0.1:7800]
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -69,8 +69,9 @@ const batches = Array.from({ length: PUSHES / CLIENTS }, (_, b) => ({ op: 'batch
   body: { commands: Array.from({ length: CLIENTS }, (_, k) => ({ op: 'send_to_client', ...push(b * CLIENTS + k) })) } }));
 
 const singleOnly = process.env.ONLY === 'single'; // a server without batch (an older build, for an A/B)
-await run('warm-up (single)', singles.slice(0, PUSHES / 4));
+const batchOnly = process.env.ONLY === 'batch'; // batches alone: many more pushes in the time single calls take
+if (!batchOnly) await run('warm-up (single)', singles.slice(0, PUSHES / 4));
 if (!singleOnly) await run('warm-up (batch)', batches.slice(0, batches.length / 4));
-await run('single send_to_client', singles);
+if (!batchOnly) await run('single send_to_client', singles);
 if (!singleOnly) await run('batches of 100', batches);
 process.exit(0);
