@@ -188,6 +188,8 @@ public final class Server {
    */
   private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
       Function<HttpRequest, CompletionStage<HttpResponse>> handler, Duration idleTimeout) {
+    // bind(handler) does exactly this in Pekko HTTP 1.3.0 (and, unlike bindFlow, could switch to HTTP/2 when
+    // pekko.http.server.enable-http2 is on; the server never turns it on)
     int pipelining = ServerSettings.create(system.settings().config()).getPipeliningLimit();
     Flow<HttpRequest, HttpResponse, NotUsed> flow = Flow.of(HttpRequest.class).mapAsync(pipelining, handler);
     return Http.get(system).newServerAt(host, port).bindFlow(IdleGuard.around(flow, idleTimeout))
@@ -229,6 +231,10 @@ public final class Server {
   private static void clusterConfig(Settings settings, java.util.Map<String, Object> derived) {
     Settings.Cluster c = settings.cluster();
     derived.put("pekko.actor.provider", "cluster");
+    // Artery's TCP connections (cluster heartbeats among them) keep Pekko IO's own pool: socket-defaults.conf moves
+    // Pekko IO onto the default dispatcher for the clients' sockets, where a burst of fan-out could hold back a
+    // heartbeat past the failure detector's pause
+    derived.put("pekko.io.tcp.worker-dispatcher", "pekko.actor.internal-dispatcher");
     derived.put("pekko.remote.artery.canonical.hostname", c.host());
     derived.put("pekko.remote.artery.canonical.port", c.port());
     derived.put("pekko.cluster.seed-nodes", c.seedNodes());

@@ -118,8 +118,10 @@ public final class ApiRoutes extends AllDirectives {
       CompletionStage<? extends ApiResult<?>> called;
       try {
         called = call(operation, strict.getData().toArray(), systemId);
-      } catch (RuntimeException unread) {
-        return null; // a body or operation the route will refuse, with its own envelope
+      } catch (ApiRequest.BadRequest | io.pekkosocket.api.Malformed | Envelopes.NotFound unread) {
+        return null; // a body or operation the route will refuse, with its own envelope; nothing was asked
+      } catch (RuntimeException e) {
+        called = CompletableFuture.failedFuture(e); // not a reading error: maybe asked already, answered as such
       }
       answer = called.handle((result, failure) -> failure == null
           ? new Envelopes.Answer(Envelopes.statusOf(result), result)
@@ -129,7 +131,12 @@ public final class ApiRoutes extends AllDirectives {
     return answer.thenApply(a -> {
       metrics.apiRequest(operation, a.status().intValue(), System.nanoTime() - start);
       metrics.apiDirect();
-      return envelopes.response(a.status(), a.result());
+      try {
+        return envelopes.response(a.status(), a.result());
+      } catch (RuntimeException e) {
+        Envelopes.Answer failed = Envelopes.ofFailure(e);
+        return envelopes.response(failed.status(), failed.result());
+      }
     });
   }
 
@@ -145,11 +152,15 @@ public final class ApiRoutes extends AllDirectives {
 
   /** No Accept header, or one that plainly takes JSON: anything subtler is the route's content negotiation. */
   private static boolean acceptsJson(HttpRequest request) {
-    if (request.getHeader("Accept-Charset").isPresent()) return false;
-    Optional<HttpHeader> accept = request.getHeader("Accept");
-    if (accept.isEmpty()) return true;
-    String value = accept.get().value().trim();
-    return value.equals("*/*") || value.equals("application/json");
+    String accept = null;
+    for (HttpHeader h : request.getHeaders()) {
+      if (h.is("accept-charset")) return false;
+      if (h.is("accept")) {
+        if (accept != null) return false; // several: Pekko negotiates over all of them
+        accept = h.value().trim();
+      }
+    }
+    return accept == null || accept.equals("*/*") || accept.equals("application/json");
   }
 
   private Route operation(String operation) {

@@ -103,7 +103,9 @@ public final class Envelopes extends AllDirectives {
   HttpResponse response(StatusCode status, ApiResult<?> result) {
     byte[] json;
     try {
-      json = mapper.writeValueAsBytes(result);
+      // as the marshaller does: a String, then its UTF-8 bytes (Jackson's byte writer would escape characters
+      // outside the BMP as \uD83C\uDF89 pairs where the String carries them whole)
+      json = mapper.writeValueAsString(result).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("an envelope that cannot be written: " + e.getMessage(), e);
     }

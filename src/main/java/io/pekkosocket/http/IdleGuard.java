@@ -50,11 +50,18 @@ import org.apache.pekko.util.ByteString;
  * When the parser held part of a request, Pekko logs its usual warning for a request cut short ("Illegal HTTP
  * message start"), as it does when a client hangs up mid-headers; nothing is sent.
  *
- * <p>What it does not see: bytes. A client that sends requests but stops reading their responses is not closed by
- * it once the response is written into Pekko's buffers (Pekko's idle timer did close it).
+ * <p>What it does not see: bytes. A client that sends requests but stops reading their responses holds a request
+ * outstanding (its answer waits for the client to read the one before): after {@link #STUCK} idle timeouts with
+ * nothing moving, the connection is closed anyway (10 minutes with the default 75 s).
  */
 public final class IdleGuard extends GraphStage<BidiShape<HttpRequest, HttpRequest, HttpResponse, HttpResponse>> {
   private static final String TIMER = "idle";
+  /**
+   * Idle timeouts a request may stay outstanding with nothing moving before the connection is closed anyway: far
+   * beyond any answer the server gives (the API's ask-timeout and grace, Pekko's request-timeout), so only a client
+   * that stops reading its answers, or a body stalled below the body watch, meets it.
+   */
+  static final int STUCK = 8;
 
   private final Inlet<HttpRequest> requestIn = Inlet.create("IdleGuard.requestIn");
   private final Outlet<HttpRequest> requestOut = Outlet.create("IdleGuard.requestOut");
@@ -93,6 +100,10 @@ public final class IdleGuard extends GraphStage<BidiShape<HttpRequest, HttpReque
     private long idleSince = System.nanoTime();
     /** A 101 has gone out: the connection is a WebSocket, no longer this guard's. */
     private boolean upgraded;
+    /** When a request last arrived or a response last went out: what a stuck request is timed from. */
+    private long movedAt = System.nanoTime();
+    /** The pending timer is the stuck-request backstop, not the idle timer. */
+    private boolean backstop;
 
     Logic() {
       super(shape);
@@ -100,6 +111,7 @@ public final class IdleGuard extends GraphStage<BidiShape<HttpRequest, HttpReque
         @Override
         public void onPush() {
           answering++;
+          movedAt = System.nanoTime();
           push(requestOut, watched(grab(requestIn)));
         }
 
@@ -172,16 +184,32 @@ public final class IdleGuard extends GraphStage<BidiShape<HttpRequest, HttpReque
         cancelTimer(TIMER);
       } else if (!upgraded) {
         idleSince = System.nanoTime();
-        // a timer still pending will find the new idleSince and move itself; none is pending if it fired while
-        // this request was being answered
-        if (!isTimerActive(TIMER)) scheduleOnce(TIMER, timeout);
+        movedAt = idleSince;
+        // a pending idle timer will find the new idleSince and move itself; a pending backstop is replaced
+        if (backstop || !isTimerActive(TIMER)) {
+          backstop = false;
+          scheduleOnce(TIMER, timeout);
+        }
       }
     }
 
     @Override
     public void onTimer(Object key) {
-      if (upgraded || answering > 0) return; // the next response schedules it again
-      long idle = System.nanoTime() - idleSince;
+      if (upgraded) return;
+      long now = System.nanoTime();
+      if (answering > 0) {
+        // a request being answered is not idle; but nothing moving for STUCK idle timeouts (no answer given, or one
+        // the client never reads, so Pekko never takes it) is a client that holds the connection: close it
+        long stuck = now - movedAt;
+        if (stuck >= STUCK * timeoutNanos) {
+          completeStage();
+        } else {
+          backstop = true;
+          scheduleOnce(TIMER, Duration.ofNanos(STUCK * timeoutNanos - stuck));
+        }
+        return;
+      }
+      long idle = now - idleSince;
       if (idle >= timeoutNanos) {
         completeStage();
       } else {

@@ -84,6 +84,9 @@ class DirectApiTest {
         post("batch", "{\"commands\":[{\"op\":\"send_to_group\",\"groupName\":\"g\",\"data\":1},{\"op\":\"nope\"}]}",
             OWN, "SystemId: " + SYSTEM),
         post("send_to_system", "{\"data\":\"hi\"}", OWN, "SystemId: unknown-system"),
+        // characters outside the BMP, and a lone surrogate, echoed back in an answer (a command's own error)
+        post("batch", "{\"commands\":[{\"op\":\"\\ud83c\\udf89\"},{\"op\":\"\\ud800\"},{\"op\":\"caf\\u00e9\"}]}",
+            OWN, "SystemId: " + SYSTEM),
         // refusals: auth, roles, system id, bodies, operations
         post("send_to_group", "{\"groupName\":\"g\",\"data\":\"hi\"}", "SystemId: " + SYSTEM),
         post("send_to_group", "{\"groupName\":\"g\",\"data\":\"hi\"}", "Authorization: Bearer junk", "SystemId: " + SYSTEM),
@@ -108,6 +111,7 @@ class DirectApiTest {
         post("get_all_groups", "{}", ADMIN, "SystemId: " + SYSTEM, "Accept: text/html"),
         post("get_all_groups", "{}", ADMIN, "SystemId: " + SYSTEM, "Accept: application/json;q=0.5, text/plain"),
         post("get_all_groups", "{}", ADMIN, "SystemId: " + SYSTEM, "Accept-Charset: iso-8859-5"),
+        post("get_all_groups", "{}", ADMIN, "SystemId: " + SYSTEM, "Accept: */*", "Accept: application/json;q=0"),
         post("get_all_groups?x=1", "{}", ADMIN, "SystemId: " + SYSTEM));
   }
 

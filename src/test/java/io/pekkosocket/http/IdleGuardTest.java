@@ -78,6 +78,18 @@ class IdleGuardTest {
     assertEquals(1, answered.size(), "the answer, three timeouts late, still went out");
   }
 
+  /** A request never answered (or an answer the client never reads) is cut after STUCK timeouts, not before. */
+  @Test
+  void aRequestStuckForManyTimeoutsEndsTheConnection() throws Exception {
+    Flow<HttpRequest, HttpResponse, ?> never = Flow.of(HttpRequest.class)
+        .mapAsync(1, r -> new CompletableFuture<HttpResponse>());
+    long start = System.nanoTime();
+    List<HttpResponse> answered = run(Source.single(HttpRequest.create("/")), never).second()
+        .get(IdleGuard.STUCK * TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+    assertTrue(answered.isEmpty());
+    assertTrue(System.nanoTime() - start >= IdleGuard.STUCK * TIMEOUT.toNanos(), "not before the backstop");
+  }
+
   @Test
   void afterA101TheGuardNoLongerTimes() throws Exception {
     Flow<HttpRequest, HttpResponse, ?> upgrade = Flow.of(HttpRequest.class)
