@@ -106,14 +106,10 @@ public final class ApiRoutes extends AllDirectives {
     long start = System.nanoTime();
     String authorization = request.getHeader("Authorization").map(HttpHeader::value).orElse(null);
     String systemId = request.getHeader("SystemId").map(HttpHeader::value).orElse("");
-    Optional<Tokens.Claims> claims = tokens.verifyBearer(authorization);
+    Envelopes.Answer refused = refusal(authorization, operation, systemId);
     CompletionStage<Envelopes.Answer> answer;
-    if (claims.isEmpty() || !keyFits(claims.get(), systemId)) {
-      answer = CompletableFuture.completedFuture(
-          new Envelopes.Answer(StatusCodes.UNAUTHORIZED, ApiResult.error("unauthorized")));
-    } else if (!permits(claims.get(), operation, systemId)) {
-      answer = CompletableFuture.completedFuture(
-          new Envelopes.Answer(StatusCodes.FORBIDDEN, ApiResult.error("forbidden")));
+    if (refused != null) {
+      answer = CompletableFuture.completedFuture(refused);
     } else {
       CompletionStage<? extends ApiResult<?>> called;
       try {
@@ -171,18 +167,25 @@ public final class ApiRoutes extends AllDirectives {
           return optionalHeaderValueByName("Authorization", authorization ->
               optionalHeaderValueByName("SystemId", systemIdHeader -> {
                 String systemId = systemIdHeader.orElse("");
-                Optional<Tokens.Claims> claims = tokens.verifyBearer(authorization.orElse(null));
-                if (claims.isEmpty() || !keyFits(claims.get(), systemId)) {
-                  return envelopes.complete(StatusCodes.UNAUTHORIZED, ApiResult.error("unauthorized"));
-                }
-                if (!permits(claims.get(), operation, systemId)) {
-                  return envelopes.complete(StatusCodes.FORBIDDEN, ApiResult.error("forbidden"));
-                }
+                Envelopes.Answer refused = refusal(authorization.orElse(null), operation, systemId);
+                if (refused != null) return envelopes.complete(refused.status(), refused.result());
                 return withSizeLimit(settings.maxBody(), () ->
                     entity(Unmarshaller.entityToByteArray(), body ->
                         onSuccess(call(operation, body, systemId), envelopes::answer)));
               }));
         });
+  }
+
+  /** The 401 or 403 a call with this {@code Authorization} header gets, or null when it may go on. */
+  private Envelopes.Answer refusal(String authorization, String operation, String systemId) {
+    Optional<Tokens.Claims> claims = tokens.verifyBearer(authorization);
+    if (claims.isEmpty() || !keyFits(claims.get(), systemId)) {
+      return new Envelopes.Answer(StatusCodes.UNAUTHORIZED, ApiResult.error("unauthorized"));
+    }
+    if (!permits(claims.get(), operation, systemId)) {
+      return new Envelopes.Answer(StatusCodes.FORBIDDEN, ApiResult.error("forbidden"));
+    }
+    return null;
   }
 
   /**
@@ -237,9 +240,9 @@ public final class ApiRoutes extends AllDirectives {
    * (a client's sends always take the same path, and every hop keeps the order of its sender), so they are asked
    * together, in order, and their answers collected in order: one trip through the actors for the run instead of
    * one per command. Not in cluster mode: there a send to another node's client travels through a gather actor of
-   * its own, and two of those keep no order between them. The batch takes one in-flight permit per command (all or nothing: 503 for the whole batch)
-   * and gives them back when it is done. All its commands share one deadline, {@code ask-timeout} after the batch
-   * was admitted: a command not started by then is answered busy and never runs.
+   * its own, and two of those keep no order between them. The batch takes one in-flight permit per command (all or
+   * nothing: 503 for the whole batch) and gives them back when it is done. All its commands share one deadline,
+   * {@code ask-timeout} after the batch was admitted: a command not started by then is answered busy and never runs.
    */
   private CompletionStage<ApiResult<ApiResult.BatchResults>> batch(String systemId, long bytes, Request.Batch b) {
     int n = b.commands().size();
