@@ -5,7 +5,7 @@
 # UNICAST_RATE send_to_client/s), measured by measure.sh over a steady window (server CPU summed over the nodes per
 # delivered frame and per API request; delivery latency from the simulation).
 # Usage, from the repository root after `mvn -B -DskipTests package`:
-#   [JAR=target/pekko-socket.jar] [WARMUP=30] [WINDOW=30] [GC=-XX:+UseG1GC] [JAVA_EXTRA="-D…"] [CLIENTS=999] [FANOUT_RATE=100] [UNICAST_RATE=2000] [SIMS="GroupFanOut Unicast"] \
+#   [JAR=target/pekko-socket.jar] [WARMUP=30] [WINDOW=30] [POOLS=1] [GC=-XX:+UseG1GC] [JAVA_EXTRA="-D…"] [CLIENTS=999] [FANOUT_RATE=100] [UNICAST_RATE=2000] [SIMS="GroupFanOut Unicast"] \
 #     load-tests/cluster-bench.sh [a b c]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +53,7 @@ run() { # mode simulation rate
     mvn -B -o -q -f load-tests gatling:test -Dsimulation=pekkosocket.load.$sim -Dtoken="$TOKEN" -Durls="$URLS" \
       -Dclients="$CLIENTS" -Drate="$rate" -Dduration=$(( ${WARMUP:-30} + ${WINDOW:-30} + 10 )) \
       -Dsystem="bench-$mode-$sim" 2>&1 \
-    | grep -E "^server: [0-9.]+ us|^server: cpu|delivery latency|KO|failed" || true
+    | grep -E "^server: [0-9.]+ us|^server: cpu|delivery latency|KO|failed|every push once: client| threads +[0-9]+ ctx" || true
   cat target/latency-*.txt load-tests/target/latency-*.txt 2>/dev/null || true
   rm -f target/latency-*.txt load-tests/target/latency-*.txt
 }

@@ -7,7 +7,7 @@
 # otherwise the whole run.
 # Several nodes (cluster mode): comma-separated pids and urls, in the same order; CPU, frames and requests are
 # summed over all of them (the cost of the whole cluster per frame and per request).
-# Usage: [WARMUP=20 WINDOW=30] load-tests/measure.sh <server-pid>[,pid…] <server-url>[,url…] -- <command ...>
+# Usage: [WARMUP=20 WINDOW=30 [POOLS=1]] load-tests/measure.sh <server-pid>[,pid…] <server-url>[,url…] -- <command ...>
 set -euo pipefail
 IFS=, read -r -a pids <<< "$1"
 IFS=, read -r -a urls <<< "$2"
@@ -28,7 +28,8 @@ if [ -n "${WINDOW:-}" ]; then
   "$@" & load=$!
   sleep "${WARMUP:-0}"
   read -r u0 k0 f0 r0 s0 c0 <<< "$(sample)"
-  sleep "$WINDOW"
+  # POOLS=1: the window's CPU and context switches by thread pool too (thread-pools.sh)
+  if [ -n "${POOLS:-}" ]; then "$(dirname "$0")/thread-pools.sh" "$(IFS=,; echo "${pids[*]}")" "$WINDOW"; else sleep "$WINDOW"; fi
   read -r u1 k1 f1 r1 s1 c1 <<< "$(sample)"
   # memory while the connections are still held (forces a full GC, after the CPU window)
   for i in "${!pids[@]}"; do "$(dirname "$0")/server-stats.sh" "${pids[$i]}" "${urls[$i]}" | sed "s/^/server ${pids[$i]}: /"; done

@@ -28,10 +28,14 @@ final class Receivers {
   private final List<String> ids = new CopyOnWriteArrayList<>();
   /** Per clientId, the pushes the server answered as delivered to it. */
   private final ConcurrentHashMap<String, AtomicLong> expected = new ConcurrentHashMap<>();
+  /** Per clientId, the seqs of the pushes the server answered as delivered to it (where the sender knows them). */
+  private final ConcurrentHashMap<String, Set<Long>> answered = new ConcurrentHashMap<>();
   private final AtomicLong seq = new AtomicLong();
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong done = new AtomicLong();
+  /** Senders still in their loop: the receivers check only once the last one has had its last answer. */
+  private final AtomicLong sending = new AtomicLong();
   final Load.Latency latency = new Load.Latency();
 
   /** The payload of the next push, with its own sequence number: counted as sent when called. */
@@ -71,10 +75,21 @@ final class Receivers {
     return out;
   }
 
+  /** The seq of the next push (counted as sent), for {@link Load#payload}. */
+  long nextSeq() {
+    return seq.getAndIncrement();
+  }
+
   /** The server answered that a push to {@code clientId} was queued for it. */
   void deliveredTo(String clientId) {
     delivered.incrementAndGet();
     expected.computeIfAbsent(clientId, key -> new AtomicLong()).incrementAndGet();
+  }
+
+  /** As {@link #deliveredTo(String)}, for the push numbered {@code seq} (named in a failed check's report). */
+  void deliveredTo(String clientId, long seq) {
+    answered.computeIfAbsent(clientId, key -> ConcurrentHashMap.newKeySet()).add(seq);
+    deliveredTo(clientId);
   }
 
   private ChainBuilder consume() {
@@ -97,7 +112,22 @@ final class Receivers {
 
   private boolean everyPushOnce(Session s) {
     AtomicLong want = expected.get(s.getString("clientId"));
-    return s.getLong("twice") == 0 && s.getLong("got") == (want == null ? 0 : want.get());
+    long wanted = want == null ? 0 : want.get();
+    boolean ok = s.getLong("twice") == 0 && s.getLong("got") == wanted;
+    if (!ok) {
+      @SuppressWarnings("unchecked")
+      Set<Long> seen = (Set<Long>) s.get("seen");
+      Set<Long> said = answered.getOrDefault(s.getString("clientId"), Set.of());
+      Set<Long> notSaid = new java.util.TreeSet<>(seen);
+      notSaid.removeAll(said);
+      Set<Long> notSeen = new java.util.TreeSet<>(said);
+      notSeen.removeAll(seen);
+      System.out.println("every push once: client " + s.getString("clientId") + " got " + s.getLong("got")
+          + " pushes (" + s.getLong("twice") + " of them twice), the server said " + wanted + " were delivered"
+          + (said.isEmpty() ? "" : "; received, not answered delivered: seq " + notSaid
+              + "; answered delivered, not received: seq " + notSeen));
+    }
+    return ok;
   }
 
   /** The receivers: connect, wait for {@link #done()} while consuming, then check and close. */
@@ -112,12 +142,23 @@ final class Receivers {
           ids.add(s.getString("clientId"));
           return s;
         })
-        .asLongAs(s -> done.get() == 0).on(pause(Duration.ofMillis(500)).exec(consume()))
+        .asLongAs(s -> done.get() == 0 || sending.get() > 0).on(pause(Duration.ofMillis(500)).exec(consume()))
         .pause(Duration.ofSeconds(3)) // the last frames in flight
         .exec(consume())
         .exec(http("every push once").get("/health/live")
             .check(status().is(s -> everyPushOnce(s) ? 200 : 599)))
         .exec(ws("close").close());
+  }
+
+  /** A sender's loop, counted so that the receivers' check waits for its last answer (however late). */
+  ChainBuilder sending(ChainBuilder loop) {
+    return exec(s -> {
+      sending.incrementAndGet();
+      return s;
+    }).exec(loop).exec(s -> {
+      sending.decrementAndGet();
+      return s;
+    });
   }
 
   /** One user that tells the receivers the senders are done. */

@@ -36,20 +36,23 @@ public class Unicast extends Simulation {
   /** A fixed pool of senders, each paced, so that HTTP connections are kept alive and reused as a backend would. */
   static final int SENDERS = Load.intProp("senders", 32);
 
-  ScenarioBuilder senders = scenario("senders")
-      .during(Duration.ofSeconds(DURATION)).on(
+  // the loop ends after its last answer (exitASAP off): one cut short would leave a push that went out uncounted
+  ScenarioBuilder senders = scenario("senders").exec(RECEIVERS.sending(
+      during(Duration.ofSeconds(DURATION), false).on(
           pace(Duration.ofNanos(1_000_000_000L * SENDERS / RATE))
-              .exec(s -> s.remove("delivered").set("to", RECEIVERS.random()))
+              .exec(s -> s.remove("delivered").set("to", RECEIVERS.random()).set("seq", RECEIVERS.nextSeq()))
               .exec(http("send_to_client").post("/api/send_to_client")
                   .header("Authorization", Load.bearer()).header("SystemId", Load.system())
                   .body(StringBody(s -> "{\"clientId\":\"" + s.getString("to")
-                      + "\",\"code\":200,\"data\":" + RECEIVERS.nextPayload() + "}"))
+                      + "\",\"code\":200,\"data\":" + Load.payload(s.getLong("seq")) + "}"))
                   .check(jsonPath("$.data.delivered").ofBoolean().saveAs("delivered"))
                   .check(jsonPath("$.data.delivered").ofBoolean().is(true)))
               .exec(s -> {
-                if (s.contains("delivered") && s.getBoolean("delivered")) RECEIVERS.deliveredTo(s.getString("to"));
+                if (s.contains("delivered") && s.getBoolean("delivered")) {
+                  RECEIVERS.deliveredTo(s.getString("to"), s.getLong("seq"));
+                }
                 return s;
-              }));
+              }))));
 
   {
     setUp(

@@ -70,8 +70,9 @@ public class UnicastBatch extends Simulation {
     return "ok";
   }
 
-  ScenarioBuilder senders = scenario("senders")
-      .during(Duration.ofSeconds(DURATION)).on(
+  // the loop ends after its last answer (exitASAP off): one cut short would leave a push that went out uncounted
+  ScenarioBuilder senders = scenario("senders").exec(RECEIVERS.sending(
+      during(Duration.ofSeconds(DURATION), false).on(
           pace(Duration.ofNanos(Math.max(1, 1_000_000_000L * SENDERS * BATCH / RATE)))
               .exec(s -> s.remove("results").set("to", RECEIVERS.distinct(BATCH)))
               .exec(http("batch").post("/api/batch")
@@ -89,7 +90,7 @@ public class UnicastBatch extends Simulation {
                   if (delivered(results.get(i))) RECEIVERS.deliveredTo(to.get(i));
                 }
                 return s;
-              }));
+              }))));
 
   {
     if (BATCH < 1 || BATCH > CLIENTS) {
