@@ -231,10 +231,6 @@ public final class Server {
   private static void clusterConfig(Settings settings, java.util.Map<String, Object> derived) {
     Settings.Cluster c = settings.cluster();
     derived.put("pekko.actor.provider", "cluster");
-    // Artery's TCP connections (cluster heartbeats among them) keep Pekko IO's own pool: socket-defaults.conf moves
-    // Pekko IO onto the default dispatcher for the clients' sockets, where a burst of fan-out could hold back a
-    // heartbeat past the failure detector's pause
-    derived.put("pekko.io.tcp.worker-dispatcher", "pekko.actor.internal-dispatcher");
     derived.put("pekko.remote.artery.canonical.hostname", c.host());
     derived.put("pekko.remote.artery.canonical.port", c.port());
     derived.put("pekko.cluster.seed-nodes", c.seedNodes());
