@@ -10,7 +10,7 @@ WARMUP=${WARMUP:-60}
 WINDOW=${WINDOW:-60}
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
+cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 ticks() { local s=0 p; for p in "${PIDS[@]}"; do s=$((s + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo $s; }
 for mode in "${@:-a c}"; do
@@ -27,15 +27,23 @@ for mode in "${@:-a c}"; do
       PIDS+=($!)
     done
     for i in $(seq 1 $n); do
-      for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:780$i/health/ready" > /dev/null && break; sleep 1; done
+      ready=
+      for _ in $(seq 1 120); do
+        curl -sf "http://127.0.0.1:780$i/health/ready" > /dev/null && ready=1 && break
+        sleep 1
+      done
+      [ -n "$ready" ] || { echo "node $i not ready after 120 s; its log ends:" >&2; tail -20 "$WORK/$m$i.log" >&2; exit 1; }
     done
     sleep "$WARMUP"
     t0=$(ticks)
-    if [ -n "${POOLS:-}" ]; then load-tests/thread-pools.sh "$(IFS=,; echo "${PIDS[*]}")" "$WINDOW"; else sleep "$WINDOW"; fi
+    # POOLS=1: by thread pool too (thread-pools.sh, whose jstack runs after this window's last sample)
+    if [ -n "${POOLS:-}" ]; then load-tests/thread-pools.sh "$(IFS=,; echo "${PIDS[*]}")" "$WINDOW" & pools=$!; fi
+    sleep "$WINDOW"
     t1=$(ticks)
+    if [ -n "${POOLS:-}" ]; then wait "$pools" || true; fi
     awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v w="$WINDOW" -v m="$m" -v n="$n" \
       'BEGIN { printf "(%s) %d node(s), idle: %.2f %% of one core (summed over the nodes)\n", m, n, 100 * t / hz / w }'
-    for p in "${PIDS[@]}"; do kill -TERM "$p"; done
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   done
 done

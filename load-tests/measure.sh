@@ -28,9 +28,16 @@ if [ -n "${WINDOW:-}" ]; then
   "$@" & load=$!
   sleep "${WARMUP:-0}"
   read -r u0 k0 f0 r0 s0 c0 <<< "$(sample)"
-  # POOLS=1: the window's CPU and context switches by thread pool too (thread-pools.sh)
-  if [ -n "${POOLS:-}" ]; then "$(dirname "$0")/thread-pools.sh" "$(IFS=,; echo "${pids[*]}")" "$WINDOW"; else sleep "$WINDOW"; fi
+  # POOLS=1: the window's CPU and context switches by thread pool too (thread-pools.sh; its jstack runs after the
+  # window's last sample)
+  pools=
+  if [ -n "${POOLS:-}" ]; then
+    pools=$(mktemp)
+    "$(dirname "$0")/thread-pools.sh" "$(IFS=,; echo "${pids[*]}")" "$WINDOW" > "$pools" & pools_pid=$!
+  fi
+  sleep "$WINDOW"
   read -r u1 k1 f1 r1 s1 c1 <<< "$(sample)"
+  if [ -n "$pools" ]; then wait "$pools_pid" || true; cat "$pools"; rm -f "$pools"; fi
   # memory while the connections are still held (forces a full GC, after the CPU window)
   for i in "${!pids[@]}"; do "$(dirname "$0")/server-stats.sh" "${pids[$i]}" "${urls[$i]}" | sed "s/^/server ${pids[$i]}: /"; done
   wait $load || echo "load command exited with $?"

@@ -688,11 +688,11 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       }
       if (c.queue.offer(frame)) delivered++;
     }
-    m.replyTo().tell(new Wire.Counted(m.call(), tag(), delivered));
+    m.replyTo().tell(new Wire.Count(tag(), delivered));
   }
 
   private void onSystemPush(Wire.SystemPush m) {
-    m.replyTo().tell(new Wire.Counted(m.call(), tag(), offerToAll(Frame.text(m.text()))));
+    m.replyTo().tell(new Wire.Count(tag(), offerToAll(Frame.text(m.text()))));
   }
 
   /** Offers one frame to every client of the system here; how many queues accepted it. */
@@ -711,7 +711,7 @@ public final class SystemActor extends AbstractBehavior<SystemActor.Command> {
       c.leaving = true;
       c.ref.tell(new ClientActor.Close(CloseCode.NORMAL, "closed by server"));
     }
-    m.replyTo().tell(new Wire.Counted(m.call(), tag(), found ? 1 : 0));
+    m.replyTo().tell(new Wire.Count(tag(), found ? 1 : 0));
   }
 
   /**

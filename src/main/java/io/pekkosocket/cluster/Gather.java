@@ -16,12 +16,10 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * One API call's wait for other nodes: it sends each target node its request, collects the answers, and finishes
- * when all have answered or at the deadline, naming the nodes that did not ({@link Pending}). Pushes and closes
- * ({@link Wire.Counted} answers) wait inside the {@link NodeRouter}, which is their answers' one stable target; binds,
- * unbinds and lists ({@link Wire.Ack}, {@link Wire.Members}) wait in a short-lived child actor of the router
- * ({@link #create}), as does a group push's tally, which first learns from the group's sequencer which nodes will
- * count ({@link Wire.Expect}).
+ * One API call's wait for other nodes (a short-lived child of the {@link NodeRouter}): it sends each target node its
+ * request, collects the answers ({@link Wire.Count}, {@link Wire.Ack}, {@link Wire.Members}), and finishes when
+ * all have answered or at the deadline, naming the nodes that did not. A group push's tally first learns from the
+ * group's sequencer which nodes will count ({@link Wire.Expect}).
  */
 final class Gather {
   private Gather() {}
@@ -38,19 +36,11 @@ final class Gather {
     Wire.ToNode request(String node, ActorRef<Object> self);
   }
 
-  /** What to send one node for a call answered with {@link Wire.Counted}: numbered {@code call}, answered to {@code to}. */
-  interface Counting {
-    Wire.ToNode request(String node, long call, ActorRef<Wire.Counted> to);
-  }
-
   /** The answers by node, and the nodes that did not answer (sorted). */
   record Result(Map<String, Object> replies, List<String> missing) {
     int count() {
       int sum = 0;
-      for (Object r : replies.values()) {
-        if (r instanceof Wire.Count c) sum += c.count();
-        else if (r instanceof Wire.Counted c) sum += c.count();
-      }
+      for (Object r : replies.values()) if (r instanceof Wire.Count c) sum += c.count();
       return sum;
     }
   }
@@ -59,71 +49,39 @@ final class Gather {
     void done(Result result);
   }
 
-  /** A call's answers so far: it ends when every reachable target has answered, or at its deadline. */
-  static final class Pending {
-    private final String operation;
-    private final long started = System.nanoTime();
-    private final long deadline;
-    private final Map<String, Object> replies = new TreeMap<>();
-    private final Set<String> waiting;
-    private final List<String> missingFromStart;
-    private final Finish finish;
-
-    Pending(String operation, Targets targets, Duration timeout, Finish finish) {
-      this.operation = operation;
-      this.deadline = started + timeout.toNanos();
-      this.waiting = new HashSet<>(targets.reach().keySet());
-      this.missingFromStart = targets.missing();
-      this.finish = finish;
-    }
-
-    /** Takes {@code node}'s answer (one per node; others are ignored); true once every target has answered. */
-    boolean answer(String node, Object reply) {
-      if (!waiting.remove(node)) return false;
-      replies.put(node, reply);
-      return waiting.isEmpty();
-    }
-
-    boolean complete() {
-      return waiting.isEmpty();
-    }
-
-    boolean expired(long nanoTime) {
-      return nanoTime - deadline >= 0;
-    }
-
-    /** Answers the call with what has come; the nodes still awaited are missing. */
-    void end(Metrics metrics) {
-      List<String> missing = new ArrayList<>(missingFromStart);
-      missing.addAll(waiting);
-      missing.sort(null);
-      metrics.clusterGathered(operation, System.nanoTime() - started, !missing.isEmpty());
-      finish.done(new Result(replies, missing));
-    }
-  }
-
   private enum Timeout implements NoSerializationVerificationNeeded { INSTANCE }
 
   static Behavior<Object> create(String operation, Targets targets, Requests requests, Duration timeout,
       Finish finish, Metrics metrics) {
     // a timer, not scheduleOnce: it is cancelled when the gather ends early (no dead letter per call)
     return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> {
-      Pending pending = new Pending(operation, targets, timeout, finish);
+      long started = System.nanoTime();
+      Map<String, Object> replies = new TreeMap<>();
+      Set<String> waiting = new HashSet<>(targets.reach().keySet());
       targets.reach().forEach((node, router) -> router.tell(requests.request(node, ctx.getSelf())));
-      if (pending.complete()) {
-        pending.end(metrics);
+      timers.startSingleTimer(Timeout.INSTANCE, timeout);
+      Consumer<Boolean> end = timedOut -> {
+        List<String> missing = new ArrayList<>(targets.missing());
+        missing.addAll(waiting);
+        missing.sort(null);
+        metrics.clusterGathered(operation, System.nanoTime() - started, !missing.isEmpty());
+        finish.done(new Result(replies, missing));
+      };
+      if (waiting.isEmpty()) {
+        end.accept(false);
         return Behaviors.stopped();
       }
-      timers.startSingleTimer(Timeout.INSTANCE, timeout);
       return Behaviors.receive(Object.class)
           .onMessage(Timeout.class, t -> {
-            pending.end(metrics);
+            end.accept(true);
             return Behaviors.stopped();
           })
           .onAnyMessage(reply -> {
             String node = nodeOf(reply);
-            if (node == null || !pending.answer(node, reply)) return Behaviors.same();
-            pending.end(metrics);
+            if (node == null || !waiting.remove(node)) return Behaviors.same();
+            replies.put(node, reply);
+            if (!waiting.isEmpty()) return Behaviors.same();
+            end.accept(false);
             return Behaviors.stopped();
           })
           .build();

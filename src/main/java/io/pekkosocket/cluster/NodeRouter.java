@@ -26,7 +26,6 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
@@ -99,9 +98,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event)
       implements NoSerializationVerificationNeeded {}
 
-  /** Ends the {@link #counting} calls whose deadline has passed (a timer while any is waiting). */
-  private enum Sweep implements NoSerializationVerificationNeeded { INSTANCE }
-
   private final String self;
   private final Settings settings;
   private final ActorRef<Guardian.Command> guardian;
@@ -120,34 +116,21 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   private volatile int servingCount = 1;
   private volatile int unreachableCount;
   private boolean duplicate;
-  /**
-   * Pushes and closes sent to other nodes, waiting for their {@link Wire.Counted} answers, by call number: this
-   * router is their answers' one target (a stable ref the other nodes resolve once), not an actor per call.
-   */
-  private final Map<Long, Gather.Pending> counting = new HashMap<>();
-  private long lastCall;
-  private final TimerScheduler<Object> timers;
-  private final Duration sweepEvery;
 
   public static Behavior<Object> create(Settings settings, ActorRef<Guardian.Command> guardian,
       CompletableFuture<Void> ready, Metrics metrics) {
-    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> new NodeRouter(ctx, timers, settings, guardian,
-        ready, metrics)));
+    return Behaviors.setup(ctx -> new NodeRouter(ctx, settings, guardian, ready, metrics));
   }
 
-  private NodeRouter(ActorContext<Object> ctx, TimerScheduler<Object> timers, Settings settings,
-      ActorRef<Guardian.Command> guardian, CompletableFuture<Void> ready, Metrics metrics) {
+  private NodeRouter(ActorContext<Object> ctx, Settings settings, ActorRef<Guardian.Command> guardian,
+      CompletableFuture<Void> ready, Metrics metrics) {
     super(ctx);
-    this.timers = timers;
     this.self = settings.nodeId();
     this.settings = settings;
     this.guardian = guardian;
     this.ready = ready;
     this.metrics = metrics;
     this.gatherTimeout = settings.cluster().gatherTimeout();
-    // a call waits at most a tenth of the gather timeout (at most 100 ms) past it
-    long sweep = Math.max(10, Math.min(100, gatherTimeout.toMillis() / 10));
-    this.sweepEvery = Duration.ofMillis(sweep);
     this.encoder = new FrameEncoder(settings.escapeHtml(), settings.trailingNewline());
     this.sharding = ClusterSharding.get(ctx.getSystem());
     this.cluster = Cluster.get(ctx.getSystem());
@@ -164,8 +147,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     return newReceiveBuilder()
         .onMessage(Wire.ToNode.class, this::onToNode)
         .onMessage(Call.class, this::onCall)
-        .onMessage(Wire.Counted.class, this::onCounted)
-        .onMessageEquals(Sweep.INSTANCE, this::onSweep)
         .onMessage(MemberChanged.class, this::onMemberChanged)
         .onMessage(ReachabilityChanged.class, this::onReachability)
         .onMessageEquals(RegistryLoaded.INSTANCE, this::onRegistryLoaded)
@@ -336,41 +317,6 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     getContext().spawnAnonymous(Gather.create(operation, targets, requests, gatherTimeout, finish, metrics));
   }
 
-  /** As {@link #gather}, for a call answered with {@link Wire.Counted}: it waits here, in {@link #counting}. */
-  private void count(String operation, Gather.Targets targets, Gather.Counting requests, Gather.Finish finish) {
-    long call = ++lastCall;
-    Gather.Pending pending = new Gather.Pending(operation, targets, gatherTimeout, finish);
-    ActorRef<Wire.Counted> me = getContext().getSelf().narrow();
-    targets.reach().forEach((node, router) -> router.tell(requests.request(node, call, me)));
-    if (pending.complete()) {
-      pending.end(metrics);
-      return;
-    }
-    counting.put(call, pending);
-    if (!timers.isTimerActive(Sweep.INSTANCE)) timers.startTimerAtFixedRate(Sweep.INSTANCE, sweepEvery);
-  }
-
-  private Behavior<Object> onCounted(Wire.Counted m) {
-    Gather.Pending pending = counting.get(m.call());
-    if (pending != null && pending.answer(m.node(), m)) {
-      counting.remove(m.call());
-      pending.end(metrics);
-    }
-    return this;
-  }
-
-  private Behavior<Object> onSweep() {
-    long now = System.nanoTime();
-    for (var it = counting.values().iterator(); it.hasNext(); ) {
-      Gather.Pending pending = it.next();
-      if (!pending.expired(now)) continue;
-      it.remove();
-      pending.end(metrics);
-    }
-    if (counting.isEmpty()) timers.cancel(Sweep.INSTANCE);
-    return this;
-  }
-
   private void sendToClient(String systemId, SystemActor.SendToClient m) {
     String messageId = Ids.newMessageId();
     String tag = Ids.nodeOf(m.clientId());
@@ -381,9 +327,8 @@ public final class NodeRouter extends AbstractBehavior<Object> {
       return;
     }
     String text = encoder.push(messageId, m.push());
-    count("send_to_client", t,
-        (node, call, me) -> new Wire.Offer(systemId, List.of(m.clientId()), List.of(messageId), text, messageId,
-            call, me),
+    gather("send_to_client", t,
+        (node, me) -> new Wire.Offer(systemId, List.of(m.clientId()), List.of(messageId), text, messageId, me.narrow()),
         r -> m.replyTo().tell(ApiResult.ok(new ApiResult.ClientDelivery(messageId, r.count() > 0))
             .missing(r.missing())));
   }
@@ -403,9 +348,9 @@ public final class NodeRouter extends AbstractBehavior<Object> {
     }
     String template = messageIds.values().iterator().next();
     String text = encoder.push(template, m.push());
-    count("send_to_clients", t, (node, call, me) -> {
+    gather("send_to_clients", t, (node, me) -> {
       List<String> ids = byNode.get(node);
-      return new Wire.Offer(systemId, ids, ids.stream().map(messageIds::get).toList(), text, template, call, me);
+      return new Wire.Offer(systemId, ids, ids.stream().map(messageIds::get).toList(), text, template, me.narrow());
     }, r -> m.replyTo().tell(ApiResult.ok(new ApiResult.ClientsDelivery(messageIds, r.count())).missing(r.missing())));
   }
 
@@ -415,7 +360,7 @@ public final class NodeRouter extends AbstractBehavior<Object> {
       m.replyTo().tell(ApiResult.okEmptyObject().missing(t.missing()));
       return;
     }
-    count("close_client", t, (node, call, me) -> new Wire.Close(systemId, m.clientId(), call, me),
+    gather("close_client", t, (node, me) -> new Wire.Close(systemId, m.clientId(), me.narrow()),
         r -> m.replyTo().tell(ApiResult.okEmptyObject().missing(r.missing())));
   }
 
@@ -471,7 +416,7 @@ public final class NodeRouter extends AbstractBehavior<Object> {
   private void sendToSystem(String systemId, SystemActor.SendToSystem m) {
     String messageId = Ids.newMessageId();
     String text = encoder.push(messageId, m.push());
-    count("send_to_system", everyNode(), (node, call, me) -> new Wire.SystemPush(systemId, text, call, me),
+    gather("send_to_system", everyNode(), (node, me) -> new Wire.SystemPush(systemId, text, me.narrow()),
         r -> m.replyTo().tell(ApiResult.ok(new ApiResult.FanOutDelivery(messageId, r.count())).missing(r.missing())));
   }
 

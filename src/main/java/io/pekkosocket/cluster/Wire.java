@@ -23,27 +23,26 @@ public final class Wire {
 
   /**
    * Offer a push to clients of this node: {@code messageIds.get(i)} is the messageId of {@code clientIds.get(i)};
-   * {@code text} is the push encoded with {@code templateMessageId}. Answered with how many queues accepted it, to
-   * the router of the node that took the call ({@link Counted}, numbered {@code call}).
+   * {@code text} is the push encoded with {@code templateMessageId}. Answered with how many queues accepted it.
    */
   public record Offer(String systemId, List<String> clientIds, List<String> messageIds, String text,
-      String templateMessageId, long call, ActorRef<Counted> replyTo) implements ToNode {
+      String templateMessageId, ActorRef<Count> replyTo) implements ToNode {
     public void refuse(String node) {
-      replyTo.tell(new Counted(call, node, 0));
+      replyTo.tell(new Count(node, 0));
     }
   }
 
-  /** A {@code send_to_system} frame for every client of the system on this node; answered as an {@link Offer}. */
-  public record SystemPush(String systemId, String text, long call, ActorRef<Counted> replyTo) implements ToNode {
+  /** A {@code send_to_system} frame for every client of the system on this node. */
+  public record SystemPush(String systemId, String text, ActorRef<Count> replyTo) implements ToNode {
     public void refuse(String node) {
-      replyTo.tell(new Counted(call, node, 0));
+      replyTo.tell(new Count(node, 0));
     }
   }
 
-  /** {@code close_client} for a client of this node; answered as an {@link Offer} (1: it was here). */
-  public record Close(String systemId, String clientId, long call, ActorRef<Counted> replyTo) implements ToNode {
+  /** {@code close_client} for a client of this node. */
+  public record Close(String systemId, String clientId, ActorRef<Count> replyTo) implements ToNode {
     public void refuse(String node) {
-      replyTo.tell(new Counted(call, node, 0));
+      replyTo.tell(new Count(node, 0));
     }
   }
 
@@ -130,12 +129,6 @@ public final class Wire {
   // ---- replies ----
 
   public record Count(String node, int count) implements CborSerializable {}
-
-  /**
-   * The answer to an {@link Offer}, {@link SystemPush} or {@link Close}: to the router of the node that took the API
-   * call, which matches it to the call by its number (one stable target per node, no actor per call).
-   */
-  public record Counted(long call, String node, int count) implements CborSerializable {}
 
   /** {@code error} null: done. */
   public record Ack(String node, String error) implements CborSerializable {}
