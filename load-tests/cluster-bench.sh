@@ -51,7 +51,7 @@ run() { # mode simulation rate
   echo "== ($mode) $sim, $CLIENTS clients, rate $rate, $GC, $(date -u +%FT%TZ)"
   WARMUP=${WARMUP:-30} WINDOW=${WINDOW:-30} load-tests/measure.sh "$PIDLIST" "$URLS" -- \
     mvn -B -o -q -f load-tests gatling:test -Dsimulation=pekkosocket.load.$sim -Dtoken="$TOKEN" -Durls="$URLS" \
-      -Dclients="$CLIENTS" -Drate="$rate" -Dduration=$(( ${WARMUP:-30} + ${WINDOW:-30} + 10 )) \
+      -Dclients="$CLIENTS" -Drate="$rate" -Dduration=$(( ${WARMUP:-30} + ${WINDOW:-30} + 10 )) -DsteadyAfter="${WARMUP:-30}" \
       -Dsystem="bench-$mode-$sim" 2>&1 \
     | grep -E "^server: [0-9.]+ us|^server: cpu|delivery latency|KO|failed|every push once: client| threads +[0-9]+ ctx" || true
   cat target/latency-*.txt load-tests/target/latency-*.txt 2>/dev/null || true

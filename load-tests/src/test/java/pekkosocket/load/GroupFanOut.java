@@ -49,7 +49,7 @@ public class GroupFanOut extends Simulation {
         long seq = Load.number(f, "seq");
         if (seq != next) ok = false;
         next = seq + 1;
-        LATENCY.record(m.timestamp() - Load.number(f, "ts"));
+        LATENCY.record(Load.number(f, "ts"), m.timestamp());
       }
       return session.set("next", next).set("ok", ok);
     }));

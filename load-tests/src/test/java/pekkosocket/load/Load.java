@@ -166,11 +166,28 @@ final class Load {
   }
 
   /** End-to-end latency histogram in milliseconds (send time in the payload to the receive time at the client). */
+  /**
+   * Delivery latencies, whole run; with {@code -DsteadyAfter=<s>} also those of the messages sent that many seconds
+   * or more after the simulation started (the steady state: JVMs warmed up, connects and joins done), reported on a
+   * second line.
+   */
   static final class Latency {
+    private static final long STEADY_FROM = System.currentTimeMillis() + 1000L * intProp("steadyAfter", 0);
     private final AtomicLongArray counts = new AtomicLongArray(60_001);
+    private final Latency steady;
 
-    void record(long millis) {
-      counts.incrementAndGet((int) Math.max(0, Math.min(60_000, millis)));
+    Latency() {
+      this(intProp("steadyAfter", 0) > 0);
+    }
+
+    private Latency(boolean withSteady) {
+      steady = withSteady ? new Latency(false) : null;
+    }
+
+    /** A message sent at {@code sentMillis} (its payload's ts) arrived at {@code receivedMillis}. */
+    void record(long sentMillis, long receivedMillis) {
+      counts.incrementAndGet((int) Math.max(0, Math.min(60_000, receivedMillis - sentMillis)));
+      if (steady != null && sentMillis >= STEADY_FROM) steady.record(sentMillis, receivedMillis);
     }
 
     long total() {
@@ -197,6 +214,10 @@ final class Load {
 
     void write(String name) {
       String line = report(name);
+      if (steady != null) {
+        line += System.lineSeparator() + steady.report(name).replace("delivery latency",
+            "delivery latency, sent after the first " + intProp("steadyAfter", 0) + " s");
+      }
       System.out.println(line);
       try {
         Path out = Path.of("target", "latency-" + name + ".txt");

@@ -104,7 +104,7 @@ final class Receivers {
         got++;
         if (!seen.add(Load.number(f, "seq"))) twice++;
         received.incrementAndGet();
-        latency.record(m.timestamp() - Load.number(f, "ts"));
+        latency.record(Load.number(f, "ts"), m.timestamp());
       }
       return session.set("got", got).set("twice", twice);
     }));
