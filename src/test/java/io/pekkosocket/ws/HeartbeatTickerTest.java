@@ -23,6 +23,7 @@ class HeartbeatTickerTest {
     final List<Long> pings = new ArrayList<>();
     final List<Long> idleChecks = new ArrayList<>();
     long now; // set by the test before each tick
+    int slot; // the ticker's slot, from register
 
     FakeMember(long lastInbound) {
       this.lastInbound = lastInbound;
@@ -56,7 +57,7 @@ class HeartbeatTickerTest {
     List<FakeMember> ms = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       FakeMember m = new FakeMember(now);
-      t.register(m);
+      m.slot = t.register(m);
       ms.add(m);
     }
     return ms;
@@ -112,23 +113,17 @@ class HeartbeatTickerTest {
   @Test
   void aLateTickCatchesUpWithoutPingingAnyoneTwice() {
     Heartbeat.Ticker t = new Heartbeat.Ticker(Duration.ofSeconds(1), Duration.ofHours(1), 0);
-    List<FakeMember> ms = new ArrayList<>();
-    List<Integer> slots = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      FakeMember m = new FakeMember(0);
-      ms.add(m);
-      slots.add(t.register(m));
-    }
+    List<FakeMember> ms = register(t, 20, 0);
     run(t, ms, 100 * MS, 100 * MS, 100 * MS);
     for (FakeMember m : ms) m.now = 3_550 * MS; // the scheduler stalled for three and a half intervals
     t.tick(3_550 * MS);
     for (FakeMember m : ms) assertEquals(1, m.pings.size(), "each slot once after a stall, not once per lost turn");
     run(t, ms, 3_600 * MS, 4_550 * MS, 50 * MS);
-    for (int i = 0; i < ms.size(); i++) {
-      List<Long> pings = ms.get(i).pings;
+    for (FakeMember m : ms) {
+      List<Long> pings = m.pings;
       assertEquals(2, pings.size(), "then once in the next interval: " + pings);
       // slot k's turns are the ticks k, k + 10, …: 100 ms × k past each whole second
-      assertEquals(slots.get(i) * 100 * MS, pings.get(1) % (1_000 * MS), "back on its own slot's turn: " + pings);
+      assertEquals(m.slot * 100 * MS, pings.get(1) % (1_000 * MS), "back on its own slot's turn: " + pings);
     }
   }
 
@@ -157,17 +152,11 @@ class HeartbeatTickerTest {
   @Test
   void anUnregisteredConnectionIsForgottenAndNeverAskedAgain() {
     Heartbeat.Ticker t = new Heartbeat.Ticker(Duration.ofSeconds(1), Duration.ofSeconds(2), 0);
-    List<FakeMember> ms = new ArrayList<>();
-    List<Integer> slots = new ArrayList<>();
-    for (int i = 0; i < 30; i++) {
-      FakeMember m = new FakeMember(0);
-      ms.add(m);
-      slots.add(t.register(m));
-    }
+    List<FakeMember> ms = register(t, 30, 0);
     assertEquals(30, t.registered());
-    for (int i = 0; i < 30; i++) t.unregister(ms.get(i), slots.get(i));
+    for (FakeMember m : ms) t.unregister(m, m.slot);
     assertEquals(0, t.registered());
-    t.unregister(ms.get(0), slots.get(0)); // a second unregister changes nothing
+    t.unregister(ms.get(0), ms.get(0).slot); // a second unregister changes nothing
     assertEquals(0, t.registered());
     run(t, ms, 100 * MS, 5_000 * MS, 100 * MS);
     for (FakeMember m : ms) {
