@@ -2,7 +2,7 @@
 # What nodes cost doing nothing: CPU of (a) one node, cluster off, and (c) three cluster nodes on this machine, with
 # no client and no call, over WINDOW seconds after WARMUP seconds (a fixed cost every request and frame shares).
 # Usage, from the repository root after `mvn -B -DskipTests package`:
-#   [JAR=target/pekko-socket.jar] [WARMUP=60] [WINDOW=60] [POOLS=1] load-tests/cluster-idle.sh [a c]
+#   [JAR=target/pekko-socket.jar] [WARMUP=60] [WINDOW=60] [POOLS=1] [JAVA_EXTRA="-D…"] load-tests/cluster-idle.sh [a c]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAR=${JAR:-target/pekko-socket.jar}
@@ -23,7 +23,8 @@ for mode in "${@:-a c}"; do
         env+=(SOCKET_CLUSTER_ENABLED=on SOCKET_NODE_ID=n$i SOCKET_CLUSTER_PORT=1735$((5 + i))
               SOCKET_CLUSTER_SEEDS=127.0.0.1:17356)
       fi
-      env "${env[@]}" java -XX:+UseParallelGC -Xmx1g -jar "$JAR" > "$WORK/$m$i.log" 2>&1 &
+      # shellcheck disable=SC2086
+      env "${env[@]}" java -XX:+UseParallelGC -Xmx1g ${JAVA_EXTRA:-} -jar "$JAR" > "$WORK/$m$i.log" 2>&1 &
       PIDS+=($!)
     done
     for i in $(seq 1 $n); do
