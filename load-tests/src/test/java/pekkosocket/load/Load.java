@@ -165,19 +165,19 @@ final class Load {
     return m instanceof WsInboundMessage.Text t ? t.message() : "";
   }
 
-  /** End-to-end latency histogram in milliseconds (send time in the payload to the receive time at the client). */
   /**
-   * Delivery latencies, whole run; with {@code -DsteadyAfter=<s>} also those of the messages sent that many seconds
-   * or more after the simulation started (the steady state: JVMs warmed up, connects and joins done), reported on a
-   * second line.
+   * End-to-end latency histogram in milliseconds (send time in the payload to the receive time at the client), whole
+   * run; with {@code -DsteadyAfter=<s>} also those of the messages sent that many seconds or more after the
+   * simulation started (the steady state: JVMs warmed up, connects and joins done), reported on a second line.
    */
   static final class Latency {
-    private static final long STEADY_FROM = System.currentTimeMillis() + 1000L * intProp("steadyAfter", 0);
+    private static final int STEADY_AFTER = intProp("steadyAfter", 0);
+    private static final long STEADY_FROM = System.currentTimeMillis() + 1000L * STEADY_AFTER;
     private final AtomicLongArray counts = new AtomicLongArray(60_001);
     private final Latency steady;
 
     Latency() {
-      this(intProp("steadyAfter", 0) > 0);
+      this(STEADY_AFTER > 0);
     }
 
     private Latency(boolean withSteady) {
@@ -216,7 +216,7 @@ final class Load {
       String line = report(name);
       if (steady != null) {
         line += System.lineSeparator() + steady.report(name).replace("delivery latency",
-            "delivery latency, sent after the first " + intProp("steadyAfter", 0) + " s");
+            "delivery latency, sent after the first " + STEADY_AFTER + " s");
       }
       System.out.println(line);
       try {
